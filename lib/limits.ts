@@ -1,0 +1,52 @@
+// Every timing and size limit of Tessera, named once, with its unit in the name.
+// Browser and server both import this module; nothing else hard-codes these numbers.
+
+/** Protocol version announced in `welcome`; bump on any incompatible message change. */
+export const PROTOCOL_VERSION = 1;
+
+// ---- board ----
+export const DEFAULT_CANVAS_WIDTH = 1000;
+export const DEFAULT_CANVAS_HEIGHT = 1000;
+export const MAX_CANVAS_SIDE = 4096;
+/** Default minimum time between two accepted placements of one user. */
+export const DEFAULT_COOLDOWN_MS = 5_000;
+
+// ---- users ----
+export const NAME_MAX_CHARS = 24;
+export const SESSION_COOKIE = "tessera_session";
+/** Session cookies last a year; the signature, not the age, is what makes them trustworthy. */
+export const SESSION_MAX_AGE_S = 365 * 24 * 3600;
+
+// ---- HTTP ----
+/** JSON request bodies above this size get 413. */
+export const MAX_HTTP_BODY_BYTES = 4 * 1024;
+
+// ---- WebSocket ----
+/** Inbound frames above this size close the connection with 1009. */
+export const MAX_WS_FRAME_BYTES = 1024;
+export const MAX_REF_CHARS = 64;
+/** Server pings every client this often; a client that missed a whole interval is terminated. */
+export const WS_HEARTBEAT_INTERVAL_MS = 30_000;
+/** Pixel records are coalesced for at most this long before one PIXELS frame goes to every client. */
+export const FANOUT_TICK_MS = 20;
+/** A tick is flushed early once it holds this many records (9 bytes each → ~9 KiB frames). */
+export const FANOUT_MAX_RECORDS_PER_FRAME = 1024;
+/** stats / user_list pushes are coalesced to at most one per this interval (≤ 4 per second). */
+export const PRESENCE_PUSH_INTERVAL_MS = 250;
+/** A client whose unsent bytes exceed this is too slow to keep: it is dropped (close 1013). */
+export const WS_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
+// ---- replay ----
+/** Recent placements kept in memory per replica to answer `sync` without the database. */
+export const REPLAY_RING_RECORDS = 1 << 17; // 131,072 records ≈ 1.2 MiB
+/** A `sync` further behind than this gets `resync` (reload the board) instead of a replay. */
+export const MAX_REPLAY_RECORDS = 100_000;
+
+// ---- canvas service ----
+/** Placements waiting while a commit is in flight go to the database together, at most this many. */
+export const GROUP_COMMIT_MAX_PLACEMENTS = 2_000;
+
+// ---- client ----
+export const CLIENT_RECONNECT_MIN_MS = 500;
+export const CLIENT_RECONNECT_MAX_MS = 10_000;
+export const CLIENT_PING_INTERVAL_MS = 20_000;

@@ -1,0 +1,174 @@
+// Composition of one Tessera replica: storage, board, canvas service, gateway, HTTP API and
+// (optionally) Next, on one HTTP server. Tests start it without Next on port 0.
+
+import http, { type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { CanvasService } from "./canvas-service";
+import type { Config } from "./config";
+import { Gateway } from "./gateway";
+import { HttpApi, sendError } from "./http-api";
+import { createLogger, type Logger } from "./logger";
+import { PixelHub } from "./pixel-hub";
+import { Sessions } from "./sessions";
+import { keptSessionSecret, openPglite, openPostgres, type Storage } from "./storage";
+
+export const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** After a failed commit the board is reconciled with the database, retrying this often. */
+const RECONCILE_RETRY_MS = 1_000;
+/** Graceful shutdown gives up and exits after this long. */
+export const SHUTDOWN_DEADLINE_MS = 5_000;
+
+export interface StartOptions {
+  /** Serve the page through Next (false in protocol tests). */
+  next?: boolean;
+  dev?: boolean;
+  log?: Logger;
+}
+
+export interface Running {
+  config: Config;
+  server: http.Server;
+  port: number;
+  url: string;
+  storage: Storage;
+  hub: PixelHub;
+  service: CanvasService;
+  gateway: Gateway;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+const PAGE_HEADERS: Record<string, string> = {
+  "X-Content-Type-Options": "nosniff",
+  "X-Frame-Options": "DENY",
+  "Referrer-Policy": "strict-origin-when-cross-origin",
+  "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+};
+
+/** Start one replica and resolve once it listens. */
+export async function startTessera(config: Config, opts: StartOptions = {}): Promise<Running> {
+  const log = opts.log ?? createLogger(config.logLevel, config.instanceId);
+  const storage = config.databaseUrl
+    ? await openPostgres(config.databaseUrl, (err) => log.warn({ err: err.message }, "idle database connection lost"))
+    : await openPglite(config.dataDir);
+  const secret = config.sessionSecret ?? keptSessionSecret(config.dataDir);
+
+  const hub = new PixelHub(config.width, config.height);
+  await hub.loadFrom(storage);
+  log.info({ seq: hub.board.seq, db: storage.kind }, "board loaded");
+
+  let reconcileTimer: NodeJS.Timeout | null = null;
+  const reconcile = () => {
+    if (reconcileTimer) return;
+    reconcileTimer = setTimeout(async () => {
+      reconcileTimer = null;
+      try {
+        await catchUp(storage, hub);
+      } catch {
+        reconcile();
+      }
+    }, RECONCILE_RETRY_MS);
+  };
+  const service = new CanvasService(storage, hub, config.width, config.height, config.cooldownMs, log, reconcile);
+  const sessions = new Sessions(secret, storage);
+  const clientIp = (req: IncomingMessage) => clientIpOf(req, config.trustProxy);
+  const redisStatus = () => "disabled" as const;
+  const gateway = new Gateway({ config, sessions, service, hub, storage, log, redisStatus, clientIp });
+  const api = new HttpApi({
+    config,
+    storage,
+    sessions,
+    service,
+    hub,
+    gateway,
+    log,
+    redisStatus,
+    clientIp,
+    pubsubStats: () => ({ published: 0, received: 0, failed: 0, lastPublishAt: null, lastReceiveAt: null }),
+  });
+
+  let nextHandler: ((req: IncomingMessage, res: http.ServerResponse) => Promise<void>) | null = null;
+  let nextClose: (() => Promise<void>) | null = null;
+  if (opts.next) {
+    const { default: createNext } = await import("next");
+    const nextApp = createNext({ dev: !!opts.dev, dir: PROJECT_ROOT, hostname: "localhost", port: config.port });
+    await nextApp.prepare();
+    nextHandler = nextApp.getRequestHandler();
+    nextClose = () => nextApp.close();
+  }
+
+  const server = http.createServer((req, res) => {
+    if (api.handle(req, res)) return;
+    if (!nextHandler) {
+      sendError(res, 404, "not_found", "not found");
+      return;
+    }
+    for (const [k, v] of Object.entries(PAGE_HEADERS)) res.setHeader(k, v);
+    nextHandler(req, res).catch((err: Error) => {
+      log.error({ err: err.message, url: req.url }, "page render failed");
+      sendError(res, 500, "internal", "internal server error");
+    });
+  });
+  server.on("upgrade", (req, socket, head) => {
+    const pathname = (req.url ?? "/").split("?")[0];
+    if (pathname === "/ws") {
+      void gateway.handleUpgrade(req, socket, head);
+      return;
+    }
+    // In dev, Next's hot-reload socket (/_next/webpack-hmr) attaches its own upgrade listener.
+    if (!opts.dev) socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://localhost:${port}`;
+  log.info({ url, db: storage.kind, dev: !!opts.dev }, "tessera listening");
+
+  let closed: Promise<void> | null = null;
+  const close = () => {
+    closed ??= (async () => {
+      server.close();
+      await service.drain();
+      hub.flush();
+      gateway.close();
+      server.closeAllConnections();
+      if (reconcileTimer) clearTimeout(reconcileTimer);
+      hub.close();
+      await nextClose?.().catch(() => {});
+      await storage.close();
+      log.info("tessera stopped");
+    })();
+    return closed;
+  };
+
+  return { config, server, port, url, storage, hub, service, gateway, log, close };
+}
+
+/** Apply every committed placement the board does not have yet (after a failed commit, or a gap). */
+export async function catchUp(storage: Storage, hub: PixelHub, page = 10_000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const rows = await storage.placementsAfter(hub.board.seq, page);
+    total += hub.ingest(rows);
+    if (rows.length < page) return total;
+  }
+}
+
+/** The client's address: the socket's, or the first X-Forwarded-For hop behind a trusted proxy. */
+export function clientIpOf(req: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const fwd = req.headers["x-forwarded-for"];
+    const first = (Array.isArray(fwd) ? fwd[0] : fwd)?.split(",")[0]?.trim();
+    if (first) return first;
+  }
+  return req.socket.remoteAddress ?? "unknown";
+}
+

@@ -1,0 +1,135 @@
+// Configuration from environment variables (SPEC §2). Bad values stop the process at start with
+// one line naming the variable; nothing downstream re-reads process.env.
+
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import {
+  DEFAULT_CANVAS_HEIGHT,
+  DEFAULT_CANVAS_WIDTH,
+  DEFAULT_COOLDOWN_MS,
+  MAX_CANVAS_SIDE,
+} from "../lib/limits";
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | null;
+  dataDir: string;
+  redisUrl: string | null;
+  width: number;
+  height: number;
+  cooldownMs: number;
+  instanceId: string;
+  /** null in embedded mode until the storage layer loads or creates the kept secret. */
+  sessionSecret: string | null;
+  /** null = same origin as the page (Host header). */
+  allowedOrigins: string[] | null;
+  logLevel: string;
+  maxConnectionsPerIp: number;
+  sessionsPerIpPerMin: number;
+  placementsPerConnectionPerS: number;
+  trustProxy: boolean;
+}
+
+export const DEFAULTS = {
+  port: 3000,
+  maxConnectionsPerIp: 20,
+  sessionsPerIpPerMin: 10,
+  placementsPerConnectionPerS: 10,
+} as const;
+
+/** A configuration error: the message names the variable. */
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function intVar(env: Env, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got '${raw}'`);
+  }
+  return n;
+}
+
+function urlVar(env: Env, name: string, protocols: string[]): string | null {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return null;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL`);
+  }
+  if (!protocols.includes(u.protocol)) {
+    throw new ConfigError(`${name} must start with ${protocols.map((p) => p + "//").join(" or ")}`);
+  }
+  return raw;
+}
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+/** Read and validate the configuration; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const databaseUrl = urlVar(env, "DATABASE_URL", ["postgres:", "postgresql:"]);
+  const redisUrl = urlVar(env, "REDIS_URL", ["redis:", "rediss:"]);
+  const sessionSecret = env.SESSION_SECRET || null;
+  if (databaseUrl && !sessionSecret) {
+    throw new ConfigError("SESSION_SECRET is required when DATABASE_URL is set (all replicas must share it)");
+  }
+  if (sessionSecret && sessionSecret.length < 16) {
+    throw new ConfigError("SESSION_SECRET must be at least 16 characters");
+  }
+  const logLevel = env.LOG_LEVEL || "info";
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got '${logLevel}'`);
+  }
+  const trust = (env.TRUST_PROXY || "false").toLowerCase();
+  if (!["true", "false", "1", "0"].includes(trust)) {
+    throw new ConfigError(`TRUST_PROXY must be true or false, got '${env.TRUST_PROXY}'`);
+  }
+  let allowedOrigins: string[] | null = null;
+  if (env.ALLOWED_ORIGINS) {
+    allowedOrigins = env.ALLOWED_ORIGINS.split(",").map((s) => s.trim()).filter(Boolean);
+    for (const o of allowedOrigins) {
+      let u: URL;
+      try {
+        u = new URL(o);
+      } catch {
+        throw new ConfigError(`ALLOWED_ORIGINS has an entry that is not an origin: '${o}'`);
+      }
+      if (u.origin !== o.replace(/\/$/, "")) {
+        throw new ConfigError(`ALLOWED_ORIGINS entries must be bare origins like https://example.com, got '${o}'`);
+      }
+    }
+  }
+  const instanceId = env.INSTANCE_ID || `tessera-${randomBytes(4).toString("hex")}`;
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(instanceId)) {
+    throw new ConfigError("INSTANCE_ID must be 1-64 characters of letters, digits, '_', '.', ':' or '-'");
+  }
+  return {
+    port: intVar(env, "PORT", DEFAULTS.port, 0, 65535),
+    host: env.HOST || "0.0.0.0",
+    databaseUrl,
+    dataDir: path.resolve(env.DATA_DIR || "./data"),
+    redisUrl,
+    width: intVar(env, "CANVAS_WIDTH", DEFAULT_CANVAS_WIDTH, 1, MAX_CANVAS_SIDE),
+    height: intVar(env, "CANVAS_HEIGHT", DEFAULT_CANVAS_HEIGHT, 1, MAX_CANVAS_SIDE),
+    cooldownMs: intVar(env, "COOLDOWN_MS", DEFAULT_COOLDOWN_MS, 0, 24 * 3600 * 1000),
+    instanceId,
+    sessionSecret,
+    allowedOrigins,
+    logLevel,
+    maxConnectionsPerIp: intVar(env, "MAX_CONNECTIONS_PER_IP", DEFAULTS.maxConnectionsPerIp, 1, 1_000_000),
+    sessionsPerIpPerMin: intVar(env, "SESSIONS_PER_IP_PER_MIN", DEFAULTS.sessionsPerIpPerMin, 1, 1_000_000),
+    placementsPerConnectionPerS: intVar(
+      env,
+      "PLACEMENTS_PER_CONNECTION_PER_S",
+      DEFAULTS.placementsPerConnectionPerS,
+      0,
+      1_000_000,
+    ),
+    trustProxy: trust === "true" || trust === "1",
+  };
+}

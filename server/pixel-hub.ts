@@ -1,0 +1,153 @@
+// The replica's live board and its fan-out to local clients.
+//
+// Every committed placement enters here once — from this replica's canvas service, from other
+// replicas (Redis), or from a catch-up read of the database — and is applied to the board
+// (last writer wins by seq, duplicates dropped). New records are coalesced for one tick and sent
+// to every local client as one PIXELS frame, encoded once; the sockets' own buffers absorb slow
+// readers, and the gateway drops a client whose buffer grows past its bound.
+
+import { Board } from "../lib/canvas";
+import { FANOUT_MAX_RECORDS_PER_FRAME, FANOUT_TICK_MS, MAX_REPLAY_RECORDS, REPLAY_RING_RECORDS } from "../lib/limits";
+import { encodePixels, type PixelRecord } from "../lib/protocol";
+import { ReplayRing } from "./replay-ring";
+import type { StoredPlacement } from "./storage";
+
+/** A placement as it leaves the canvas service, with what other replicas need to show it. */
+export interface CommittedPlacement extends PixelRecord {
+  userId: string;
+  username: string;
+  placedAt: number;
+}
+
+/** Where the hub sends encoded PIXELS frames: one per local client. */
+export interface PixelSink {
+  sendPixels(frame: Uint8Array): void;
+}
+
+/** How placements committed here reach other replicas (Redis) — a no-op in single-instance mode. */
+export interface Fanout {
+  publish(records: readonly CommittedPlacement[]): void;
+}
+
+export const noFanout: Fanout = { publish() {} };
+
+export interface HubOptions {
+  tickMs?: number;
+  maxRecordsPerFrame?: number;
+  ringRecords?: number;
+}
+
+export class PixelHub {
+  readonly board: Board;
+  private readonly ring: ReplayRing;
+  private readonly sinks = new Set<PixelSink>();
+  private pending: PixelRecord[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private readonly tickMs: number;
+  private readonly maxRecords: number;
+  /** Counters for /api/stats and /metrics. */
+  readonly counters = { framesSent: 0, recordsSent: 0 };
+
+  constructor(
+    width: number,
+    height: number,
+    private fanout: Fanout = noFanout,
+    opts: HubOptions = {},
+  ) {
+    this.board = new Board(width, height);
+    this.ring = new ReplayRing(opts.ringRecords ?? REPLAY_RING_RECORDS);
+    this.tickMs = opts.tickMs ?? FANOUT_TICK_MS;
+    this.maxRecords = opts.maxRecordsPerFrame ?? FANOUT_MAX_RECORDS_PER_FRAME;
+  }
+
+  setFanout(fanout: Fanout): void {
+    this.fanout = fanout;
+  }
+
+  addSink(sink: PixelSink): void {
+    this.sinks.add(sink);
+  }
+
+  removeSink(sink: PixelSink): void {
+    this.sinks.delete(sink);
+  }
+
+  get sinkCount(): number {
+    return this.sinks.size;
+  }
+
+  /** Apply placements committed by this replica, deliver them locally and publish them to the others. */
+  ingestLocal(records: readonly CommittedPlacement[]): void {
+    this.ingest(records);
+    this.fanout.publish(records);
+  }
+
+  /**
+   * Apply placements from elsewhere (another replica, or the database during catch-up) and deliver
+   * the new ones locally. Returns how many were new.
+   */
+  ingest(records: readonly PixelRecord[]): number {
+    let fresh = 0;
+    for (const r of records) {
+      if (!this.board.apply(r.seq, r.x, r.y, r.color)) continue;
+      this.ring.put(r.seq, r.x, r.y, r.color);
+      this.pending.push({ seq: r.seq, x: r.x, y: r.y, color: r.color });
+      fresh++;
+      if (this.pending.length >= this.maxRecords) this.flush();
+    }
+    if (this.pending.length > 0 && this.timer === null) {
+      this.timer = setTimeout(() => this.flush(), this.tickMs);
+    }
+    return fresh;
+  }
+
+  /** Load the board from the database at start: every placement, in seq order. */
+  async loadFrom(storage: { placementsAfter(after: number, limit: number): Promise<StoredPlacement[]> }): Promise<void> {
+    const page = 50_000;
+    for (;;) {
+      const rows = await storage.placementsAfter(this.board.seq, page);
+      for (const r of rows) {
+        this.board.apply(r.seq, r.x, r.y, r.color);
+        this.ring.put(r.seq, r.x, r.y, r.color);
+      }
+      if (rows.length < page) break;
+    }
+  }
+
+  /**
+   * Records a client needs after `since` (its last known seq), including any applied above the
+   * board's watermark; null when `since` is too old to replay and the client must reload the board.
+   */
+  replay(since: number): PixelRecord[] | null {
+    const upTo = this.board.maxSeq;
+    if (since >= upTo) return [];
+    if (upTo - since > MAX_REPLAY_RECORDS || !this.ring.covers(since, upTo)) return null;
+    return this.ring.range(since, upTo);
+  }
+
+  /** Send records to one client as PIXELS frames of bounded size. */
+  static sendChunked(sink: PixelSink, records: readonly PixelRecord[], perFrame = FANOUT_MAX_RECORDS_PER_FRAME): void {
+    for (let i = 0; i < records.length; i += perFrame) {
+      sink.sendPixels(encodePixels(records.slice(i, i + perFrame)));
+    }
+  }
+
+  /** Send the pending tick now: one frame, encoded once, to every local client. */
+  flush(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.pending.length === 0) return;
+    const frame = encodePixels(this.pending);
+    this.counters.framesSent++;
+    this.counters.recordsSent += this.pending.length;
+    this.pending = [];
+    for (const sink of this.sinks) sink.sendPixels(frame);
+  }
+
+  close(): void {
+    this.flush();
+    this.sinks.clear();
+  }
+}

@@ -1,0 +1,76 @@
+// Signed session cookies. The cookie names a user id and carries an HMAC made with SESSION_SECRET,
+// so every replica sharing the secret accepts a session made on any of them, and nobody can forge one.
+
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import { SESSION_COOKIE, SESSION_MAX_AGE_S } from "../lib/limits";
+import type { PublicUser } from "../lib/protocol";
+import type { Storage } from "./storage";
+
+const VERSION = "v1";
+
+export class Sessions {
+  /** Users are immutable once created, so a lookup is cached for the life of the process. */
+  private readonly cache = new Map<string, PublicUser>();
+
+  constructor(
+    private readonly secret: string,
+    private readonly storage: Storage,
+  ) {}
+
+  /** The cookie value for a user id. */
+  sign(userId: string): string {
+    return `${VERSION}.${userId}.${this.mac(userId)}`;
+  }
+
+  /** The user id in a cookie value, or null when it is malformed or its signature is wrong. */
+  verify(value: string): string | null {
+    const parts = value.split(".");
+    if (parts.length !== 3 || parts[0] !== VERSION || !/^[A-Za-z0-9_-]{1,64}$/.test(parts[1])) return null;
+    const expected = Buffer.from(this.mac(parts[1]));
+    const given = Buffer.from(parts[2]);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+    return parts[1];
+  }
+
+  /** Set-Cookie header value for a new session. */
+  cookieHeader(userId: string, secure: boolean): string {
+    const attrs = [`${SESSION_COOKIE}=${this.sign(userId)}`, "Path=/", "HttpOnly", "SameSite=Lax", `Max-Age=${SESSION_MAX_AGE_S}`];
+    if (secure) attrs.push("Secure");
+    return attrs.join("; ");
+  }
+
+  /** The signed-in user of a request, or null. */
+  async userOf(req: IncomingMessage): Promise<PublicUser | null> {
+    const raw = readCookie(req.headers.cookie, SESSION_COOKIE);
+    if (!raw) return null;
+    const id = this.verify(raw);
+    if (!id) return null;
+    const cached = this.cache.get(id);
+    if (cached) return cached;
+    const user = await this.storage.getUser(id);
+    if (!user) return null;
+    const pub = { id: user.id, name: user.name };
+    this.cache.set(id, pub);
+    return pub;
+  }
+
+  remember(user: PublicUser): void {
+    this.cache.set(user.id, user);
+  }
+
+  private mac(userId: string): string {
+    return createHmac("sha256", this.secret).update(`${VERSION}.${userId}`).digest("base64url");
+  }
+}
+
+/** One cookie's value from a Cookie header. */
+export function readCookie(header: string | undefined, name: string): string | null {
+  if (!header) return null;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return null;
+}
