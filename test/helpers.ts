@@ -1,0 +1,183 @@
+// Test harness: real servers on port 0, fresh databases, WebSocket clients that wait on conditions.
+// Nothing here sleeps for a fixed time: every wait polls a condition until a deadline.
+
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import WebSocket from "ws";
+import { decodePixelsToArray, type PixelRecord, type ServerMessage } from "../lib/protocol";
+import { startTessera, type Running } from "../server/app";
+import { loadConfig } from "../server/config";
+import { createLogger } from "../server/logger";
+import type { HubOptions } from "../server/pixel-hub";
+
+/** Admin URL of the machine's PostgreSQL, used to create and drop one database per test run. */
+export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+/** Poll `check` until it returns a truthy value or `timeoutMs` passes. */
+export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5_000, what = "condition"): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export function tempDir(prefix = "tessera-test-"): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** A fresh, empty PostgreSQL database; `drop()` removes it. */
+export async function freshPgDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `tessera_t_${randomBytes(6).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(PG_ADMIN_URL);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    drop: async () => {
+      const a = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.end();
+    },
+  };
+}
+
+export interface TestServerOptions {
+  env?: Record<string, string>;
+  dataDir?: string;
+  hub?: HubOptions;
+}
+
+/** Start a replica (no Next) on port 0 with its own data dir unless one is given. */
+export async function startTestServer(opts: TestServerOptions = {}): Promise<Running & { dataDir: string }> {
+  const dataDir = opts.dataDir ?? tempDir();
+  const env = {
+    PORT: "0",
+    HOST: "127.0.0.1",
+    DATA_DIR: dataDir,
+    COOLDOWN_MS: "0",
+    PLACEMENTS_PER_CONNECTION_PER_S: "0",
+    MAX_CONNECTIONS_PER_IP: "1000",
+    SESSIONS_PER_IP_PER_MIN: "100000",
+    ...opts.env,
+  };
+  const config = loadConfig(env);
+  const running = await startTessera(config, {
+    log: createLogger(process.env.TEST_LOG_LEVEL ?? "silent", config.instanceId),
+    hub: opts.hub,
+  });
+  return Object.assign(running, { dataDir });
+}
+
+/** Create a session; returns the user and the Cookie header value. */
+export async function newSession(base: string, name = "tester"): Promise<{ user: { id: string; name: string }; cookie: string }> {
+  const res = await fetch(`${base}/api/session`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name }),
+  });
+  if (res.status !== 200) throw new Error(`session failed: ${res.status} ${await res.text()}`);
+  const cookie = res.headers.get("set-cookie")!.split(";")[0];
+  const body = (await res.json()) as { user: { id: string; name: string } };
+  return { user: body.user, cookie };
+}
+
+/** A protocol-level client: records every frame, decodes PIXELS, waits on conditions. */
+export class TestClient {
+  readonly messages: ServerMessage[] = [];
+  readonly records: PixelRecord[] = [];
+  readonly seqs = new Set<number>();
+  closeCode: number | null = null;
+  private refCounter = 0;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on("message", (data, isBinary) => {
+      if (isBinary) {
+        const recs = decodePixelsToArray(new Uint8Array(data as Buffer));
+        if (!recs) throw new Error("server sent a malformed PIXELS frame");
+        for (const r of recs) {
+          this.records.push(r);
+          this.seqs.add(r.seq);
+        }
+      } else {
+        this.messages.push(JSON.parse(data.toString()));
+      }
+    });
+    ws.on("close", (code) => (this.closeCode = code));
+  }
+
+  /** Connect and wait for the welcome. */
+  static async connect(base: string, cookie: string | null, headers: Record<string, string> = {}): Promise<TestClient> {
+    const ws = new WebSocket(base.replace(/^http/, "ws") + "/ws", { headers: { ...(cookie ? { cookie } : {}), ...headers } });
+    const client = new TestClient(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", () => resolve());
+      ws.once("unexpected-response", (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+      ws.once("error", reject);
+    });
+    await client.next("welcome");
+    return client;
+  }
+
+  get welcome(): Extract<ServerMessage, { type: "welcome" }> {
+    return this.messages.find((m) => m.type === "welcome") as Extract<ServerMessage, { type: "welcome" }>;
+  }
+
+  send(obj: unknown): void {
+    this.ws.send(typeof obj === "string" ? obj : JSON.stringify(obj));
+  }
+
+  /** Wait for the first message of a type (optionally matching) that arrived after index `from`. */
+  async next<T extends ServerMessage["type"]>(
+    type: T,
+    match: (m: Extract<ServerMessage, { type: T }>) => boolean = () => true,
+    from = 0,
+    timeoutMs = 5_000,
+  ): Promise<Extract<ServerMessage, { type: T }>> {
+    return waitFor(
+      () => this.messages.slice(from).find((m) => m.type === type && match(m as Extract<ServerMessage, { type: T }>)) as Extract<ServerMessage, { type: T }> | undefined,
+      timeoutMs,
+      `a '${type}' message`,
+    );
+  }
+
+  /** Place and wait for the matching ack or reject. */
+  async place(x: unknown, y: unknown, color: unknown): Promise<Extract<ServerMessage, { type: "ack" | "reject" }>> {
+    const ref = `r${++this.refCounter}`;
+    const from = this.messages.length;
+    this.send({ type: "place", x, y, color, ref });
+    return waitFor(
+      () => this.messages.slice(from).find((m) => (m.type === "ack" || m.type === "reject") && m.ref === ref) as Extract<ServerMessage, { type: "ack" | "reject" }> | undefined,
+      10_000,
+      `ack/reject of ${ref}`,
+    );
+  }
+
+  async waitForSeqs(seqs: Iterable<number>, timeoutMs = 5_000): Promise<void> {
+    const want = [...seqs];
+    await waitFor(() => want.every((s) => this.seqs.has(s)), timeoutMs, `seqs ${want.slice(0, 5).join(",")}…`);
+  }
+
+  async waitClosed(timeoutMs = 5_000): Promise<number> {
+    return waitFor(() => this.closeCode, timeoutMs, "close");
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** GET /api/canvas as raw bytes with its seq. */
+export async function fetchBoard(base: string): Promise<{ bytes: Uint8Array; seq: number }> {
+  const res = await fetch(`${base}/api/canvas`);
+  return { bytes: new Uint8Array(await res.arrayBuffer()), seq: Number(res.headers.get("x-canvas-seq")) };
+}
