@@ -9,7 +9,7 @@ import type { Config } from "./config";
 import { Gateway } from "./gateway";
 import { HttpApi, sendError } from "./http-api";
 import { createLogger, type Logger } from "./logger";
-import { PixelHub } from "./pixel-hub";
+import { type HubOptions, PixelHub } from "./pixel-hub";
 import { Sessions } from "./sessions";
 import { keptSessionSecret, openPglite, openPostgres, type Storage } from "./storage";
 
@@ -25,6 +25,8 @@ export interface StartOptions {
   next?: boolean;
   dev?: boolean;
   log?: Logger;
+  /** Tests shrink the replay window to exercise `resync`. */
+  hub?: HubOptions;
 }
 
 export interface Running {
@@ -55,7 +57,7 @@ export async function startTessera(config: Config, opts: StartOptions = {}): Pro
     : await openPglite(config.dataDir);
   const secret = config.sessionSecret ?? keptSessionSecret(config.dataDir);
 
-  const hub = new PixelHub(config.width, config.height);
+  const hub = new PixelHub(config.width, config.height, undefined, opts.hub);
   await hub.loadFrom(storage);
   log.info({ seq: hub.board.seq, db: storage.kind }, "board loaded");
 

@@ -35,6 +35,7 @@ export interface HubOptions {
   tickMs?: number;
   maxRecordsPerFrame?: number;
   ringRecords?: number;
+  maxReplayRecords?: number;
 }
 
 export class PixelHub {
@@ -45,6 +46,7 @@ export class PixelHub {
   private timer: NodeJS.Timeout | null = null;
   private readonly tickMs: number;
   private readonly maxRecords: number;
+  private readonly maxReplay: number;
   /** Counters for /api/stats and /metrics. */
   readonly counters = { framesSent: 0, recordsSent: 0 };
 
@@ -58,6 +60,7 @@ export class PixelHub {
     this.ring = new ReplayRing(opts.ringRecords ?? REPLAY_RING_RECORDS);
     this.tickMs = opts.tickMs ?? FANOUT_TICK_MS;
     this.maxRecords = opts.maxRecordsPerFrame ?? FANOUT_MAX_RECORDS_PER_FRAME;
+    this.maxReplay = opts.maxReplayRecords ?? MAX_REPLAY_RECORDS;
   }
 
   setFanout(fanout: Fanout): void {
@@ -121,7 +124,7 @@ export class PixelHub {
   replay(since: number): PixelRecord[] | null {
     const upTo = this.board.maxSeq;
     if (since >= upTo) return [];
-    if (upTo - since > MAX_REPLAY_RECORDS || !this.ring.covers(since, upTo)) return null;
+    if (upTo - since > this.maxReplay || !this.ring.covers(since, upTo)) return null;
     return this.ring.range(since, upTo);
   }
 
