@@ -64,16 +64,18 @@ export class Board {
 
   /**
    * Apply one placement. Returns false when it was seen before (duplicate or already in the
-   * snapshot) or lies off the board, true when it is new — whether or not a later placement on the
-   * same pixel hides it.
+   * snapshot), true when it is new — whether or not a later placement on the same pixel hides it.
+   * A placement off the board (made before the board shrank) paints nothing but still counts as
+   * seen: seqs are dense, and the watermark must be able to pass it.
    */
   apply(seq: number, x: number, y: number, color: number): boolean {
     if (seq <= this.watermark || this.ahead.has(seq)) return false;
-    if (x < 0 || y < 0 || x >= this.width || y >= this.height) return false;
-    const i = y * this.width + x;
-    if (seq > this.pixelSeq[i]) {
-      this.pixelSeq[i] = seq;
-      this.pixels[i] = color;
+    if (this.contains(x, y)) {
+      const i = y * this.width + x;
+      if (seq > this.pixelSeq[i]) {
+        this.pixelSeq[i] = seq;
+        this.pixels[i] = color;
+      }
     }
     if (seq > this.highest) this.highest = seq;
     if (seq === this.watermark + 1) {

@@ -91,8 +91,9 @@ export function loadConfig(env: Env = process.env): Config {
   }
   let allowedOrigins: string[] | null = null;
   if (env.ALLOWED_ORIGINS) {
-    allowedOrigins = env.ALLOWED_ORIGINS.split(",").map((s) => s.trim()).filter(Boolean);
-    for (const o of allowedOrigins) {
+    const entries = env.ALLOWED_ORIGINS.split(",").map((s) => s.trim()).filter(Boolean);
+    allowedOrigins = [];
+    for (const o of entries) {
       let u: URL;
       try {
         u = new URL(o);
@@ -102,6 +103,7 @@ export function loadConfig(env: Env = process.env): Config {
       if (u.origin !== o.replace(/\/$/, "")) {
         throw new ConfigError(`ALLOWED_ORIGINS entries must be bare origins like https://example.com, got '${o}'`);
       }
+      allowedOrigins.push(u.origin); // normalised: no trailing slash, lower-case host, as browsers send it
     }
   }
   const instanceId = env.INSTANCE_ID || `tessera-${randomBytes(4).toString("hex")}`;

@@ -70,7 +70,13 @@ export function readCookie(header: string | undefined, name: string): string | n
   for (const part of header.split(";")) {
     const eq = part.indexOf("=");
     if (eq < 0) continue;
-    if (part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (part.slice(0, eq).trim() !== name) continue;
+    const value = part.slice(eq + 1).trim();
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      return null; // malformed escapes: not a cookie we issued
+    }
   }
   return null;
 }
