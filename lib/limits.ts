@@ -46,6 +46,22 @@ export const MAX_REPLAY_RECORDS = 100_000;
 /** Placements waiting while a commit is in flight go to the database together, at most this many. */
 export const GROUP_COMMIT_MAX_PLACEMENTS = 2_000;
 
+// ---- cluster (Redis) ----
+/** Each replica refreshes its presence record this often… */
+export const PRESENCE_HEARTBEAT_MS = 3_000;
+/** …and the record expires after this long, so a crashed replica's users vanish within TTL + heartbeat. */
+export const PRESENCE_TTL_MS = 10_000;
+/** A seq gap still open this long after it appeared is filled from the database. */
+export const GAP_REPAIR_MS = 250;
+/** While Redis is down, other replicas' placements are read from the database this often. */
+export const OUTAGE_POLL_MS = 1_000;
+/** Safety net even while Redis is up: pub/sub is at-most-once, so compare with the database this often. */
+export const CONVERGENCE_CHECK_MS = 5_000;
+/** Reconnect backoff to Redis: from this… */
+export const REDIS_RECONNECT_MIN_MS = 100;
+/** …doubling up to this. */
+export const REDIS_RECONNECT_MAX_MS = 2_000;
+
 // ---- client ----
 export const CLIENT_RECONNECT_MIN_MS = 500;
 export const CLIENT_RECONNECT_MAX_MS = 10_000;

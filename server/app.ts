@@ -5,18 +5,18 @@ import http, { type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { CanvasService } from "./canvas-service";
+import { RedisCluster } from "./cluster";
 import type { Config } from "./config";
 import { Gateway } from "./gateway";
 import { HttpApi, sendError } from "./http-api";
 import { createLogger, type Logger } from "./logger";
+import { Convergence } from "./convergence";
 import { type HubOptions, PixelHub } from "./pixel-hub";
 import { Sessions } from "./sessions";
 import { keptSessionSecret, openPglite, openPostgres, type Storage } from "./storage";
 
 export const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
 
-/** After a failed commit the board is reconciled with the database, retrying this often. */
-const RECONCILE_RETRY_MS = 1_000;
 /** Graceful shutdown gives up and exits after this long. */
 export const SHUTDOWN_DEADLINE_MS = 5_000;
 
@@ -38,6 +38,8 @@ export interface Running {
   hub: PixelHub;
   service: CanvasService;
   gateway: Gateway;
+  cluster: RedisCluster | null;
+  convergence: Convergence;
   log: Logger;
   close(): Promise<void>;
 }
@@ -61,23 +63,39 @@ export async function startTessera(config: Config, opts: StartOptions = {}): Pro
   await hub.loadFrom(storage);
   log.info({ seq: hub.board.seq, db: storage.kind }, "board loaded");
 
-  let reconcileTimer: NodeJS.Timeout | null = null;
-  const reconcile = () => {
-    if (reconcileTimer) return;
-    reconcileTimer = setTimeout(async () => {
-      reconcileTimer = null;
-      try {
-        await catchUp(storage, hub);
-      } catch {
-        reconcile();
-      }
-    }, RECONCILE_RETRY_MS);
-  };
-  const service = new CanvasService(storage, hub, config.width, config.height, config.cooldownMs, log, reconcile);
+  const convergence = new Convergence(storage, hub, log);
+  // A failed commit may still have committed: reconcile the board with the database.
+  const service = new CanvasService(storage, hub, config.width, config.height, config.cooldownMs, log, () => void convergence.request());
   const sessions = new Sessions(secret, storage);
   const clientIp = (req: IncomingMessage) => clientIpOf(req, config.trustProxy);
-  const redisStatus = () => "disabled" as const;
+  let cluster: RedisCluster | null = null;
+  const redisStatus = () => (cluster ? cluster.status : "disabled");
   const gateway = new Gateway({ config, sessions, service, hub, storage, log, redisStatus, clientIp });
+  if (config.redisUrl) {
+    const c = new RedisCluster({
+      url: config.redisUrl,
+      instanceId: config.instanceId,
+      log,
+      localPresence: () => ({ users: gateway.presence.users(), connections: gateway.connectionCount }),
+      onRemoteRecords: (records) => {
+        hub.ingest(records);
+        convergence.watchGap();
+      },
+      onStatus: (up) => {
+        gateway.broadcastStatus(up ? "up" : "down");
+        convergence.setMode(up ? "redis-up" : "redis-down");
+        // Whatever was published while we were away is in the database.
+        if (up) void convergence.request();
+      },
+      onPresence: () => gateway.presenceChanged(),
+    });
+    cluster = c;
+    hub.setFanout(c);
+    gateway.presenceView = () => c.view();
+    gateway.onLocalChange = () => c.localChanged();
+    convergence.setMode("redis-down");
+    c.start();
+  }
   const api = new HttpApi({
     config,
     storage,
@@ -88,7 +106,9 @@ export async function startTessera(config: Config, opts: StartOptions = {}): Pro
     log,
     redisStatus,
     clientIp,
-    pubsubStats: () => ({ published: 0, received: 0, failed: 0, lastPublishAt: null, lastReceiveAt: null }),
+    instances: () =>
+      cluster?.instances() ?? [{ id: config.instanceId, users: gateway.presence.users().length, connections: gateway.connectionCount }],
+    pubsubStats: () => cluster?.stats ?? { published: 0, received: 0, failed: 0, lastPublishAt: null, lastReceiveAt: null },
   });
 
   let nextHandler: ((req: IncomingMessage, res: http.ServerResponse) => Promise<void>) | null = null;
@@ -142,7 +162,8 @@ export async function startTessera(config: Config, opts: StartOptions = {}): Pro
       hub.flush();
       gateway.close();
       server.closeAllConnections();
-      if (reconcileTimer) clearTimeout(reconcileTimer);
+      await convergence.stop();
+      await cluster?.close();
       hub.close();
       await nextClose?.().catch(() => {});
       await storage.close();
@@ -151,17 +172,7 @@ export async function startTessera(config: Config, opts: StartOptions = {}): Pro
     return closed;
   };
 
-  return { config, server, port, url, storage, hub, service, gateway, log, close };
-}
-
-/** Apply every committed placement the board does not have yet (after a failed commit, or a gap). */
-export async function catchUp(storage: Storage, hub: PixelHub, page = 10_000): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const rows = await storage.placementsAfter(hub.board.seq, page);
-    total += hub.ingest(rows);
-    if (rows.length < page) return total;
-  }
+  return { config, server, port, url, storage, hub, service, gateway, cluster, convergence, log, close };
 }
 
 /** The client's address: the socket's, or the first X-Forwarded-For hop behind a trusted proxy. */

@@ -93,6 +93,8 @@ export class Gateway {
   private closing = false;
   /** Replaced by the cluster aggregation when Redis is in use. */
   presenceView: () => PresenceView = () => this.presence.view();
+  /** Called when this replica's own set of users or connections changed (the cluster republishes it). */
+  onLocalChange: () => void = () => {};
 
   constructor(private readonly deps: GatewayDeps) {
     this.log = deps.log;
@@ -157,6 +159,7 @@ export class Gateway {
     // Registered with the hub before the welcome: every placement after welcome.seq reaches it.
     this.deps.hub.addSink(client);
     const usersChanged = this.presence.join(user);
+    this.onLocalChange();
     ws.on("pong", () => (client.alive = true));
     ws.on("message", (data, isBinary) => this.onMessage(client, data as Buffer, isBinary));
     ws.on("close", () => this.drop(client));
@@ -267,6 +270,7 @@ export class Gateway {
     if (n <= 0) this.perIp.delete(client.ip);
     else this.perIp.set(client.ip, n);
     this.presenceChanged(this.presence.leave(client.user));
+    this.onLocalChange();
   }
 
   /** Schedule a coalesced stats/user_list push (at most one per PRESENCE_PUSH_INTERVAL_MS). */

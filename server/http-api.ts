@@ -30,6 +30,7 @@ export interface ApiDeps {
   gateway: Gateway;
   log: Logger;
   redisStatus: () => RedisStatus;
+  instances: () => Array<{ id: string; users: number; connections: number }>;
   pubsubStats: () => { published: number; received: number; failed: number; lastPublishAt: number | null; lastReceiveAt: number | null };
   clientIp: (req: IncomingMessage) => string;
 }
@@ -245,14 +246,14 @@ export class HttpApi {
   }
 
   private stats(res: ServerResponse): void {
-    const { config, gateway } = this.d;
+    const { gateway } = this.d;
     const view = gateway.presenceView();
     sendJson(res, 200, {
       activeUsers: view.activeUsers,
       connections: view.connections,
       users: view.users,
       scope: view.scope,
-      instances: [{ id: config.instanceId, users: gateway.presence.users().length, connections: gateway.connectionCount }],
+      instances: this.d.instances(),
       pubsub: this.d.pubsubStats(),
     });
   }

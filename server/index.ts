@@ -1,10 +1,12 @@
-// Entry point: `node --import tsx server/index.ts [--dev]` (npm run dev / npm start).
+// Entry point: `node --import tsx server/index.ts [--dev | --api-only]` (npm run dev / npm start).
+// --api-only serves the API and /ws without the page (tests and benchmarks need no Next build).
 
 import { startTessera, SHUTDOWN_DEADLINE_MS } from "./app";
 import { ConfigError, loadConfig } from "./config";
 
 async function main(): Promise<void> {
   const dev = process.argv.includes("--dev");
+  const apiOnly = process.argv.includes("--api-only");
   let config;
   try {
     config = loadConfig();
@@ -17,7 +19,7 @@ async function main(): Promise<void> {
   }
   let running;
   try {
-    running = await startTessera(config, { next: true, dev });
+    running = await startTessera(config, { next: !apiOnly, dev });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (err instanceof ConfigError) console.error(`tessera: ${e.message}`);

@@ -1,0 +1,103 @@
+// Keeps a replica's board equal to the database. Redis pub/sub is at-most-once and may be down, so
+// the database (whose seqs are dense) is read for whatever this replica has not seen:
+//  - at once when asked (Redis came back, a commit failed, a gap stayed open);
+//  - every OUTAGE_POLL_MS while Redis is down (other replicas' placements still reach local clients);
+//  - every CONVERGENCE_CHECK_MS otherwise, as a safety net for a lost last message.
+// Reads are serialised: one catch-up at a time, and a request during one runs another after it.
+
+import { CONVERGENCE_CHECK_MS, GAP_REPAIR_MS, OUTAGE_POLL_MS } from "../lib/limits";
+import type { Logger } from "./logger";
+import type { PixelHub } from "./pixel-hub";
+import type { Storage } from "./storage";
+
+/** Apply every committed placement the board does not have yet; returns how many were new. */
+export async function catchUp(storage: Storage, hub: PixelHub, page = 10_000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const rows = await storage.placementsAfter(hub.board.seq, page);
+    total += hub.ingest(rows);
+    if (rows.length < page) return total;
+  }
+}
+
+export type ConvergenceMode = "single" | "redis-up" | "redis-down";
+
+export class Convergence {
+  private running: Promise<void> | null = null;
+  private again = false;
+  private poll: NodeJS.Timeout | null = null;
+  private gapTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  readonly counters = { runs: 0, recovered: 0, failures: 0, lastRunMs: 0 };
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly hub: PixelHub,
+    private readonly log: Logger,
+  ) {}
+
+  /** Set the polling rhythm for the replica's Redis state. */
+  setMode(mode: ConvergenceMode): void {
+    if (this.poll) clearInterval(this.poll);
+    this.poll = null;
+    if (this.stopped || mode === "single") return;
+    const every = mode === "redis-down" ? OUTAGE_POLL_MS : CONVERGENCE_CHECK_MS;
+    this.poll = setInterval(() => void this.request(), every);
+    this.poll.unref();
+  }
+
+  /** After records from elsewhere: if a gap stays open for GAP_REPAIR_MS, read it from the database. */
+  watchGap(): void {
+    if (this.gapTimer || !this.hub.board.hasGap || this.stopped) return;
+    const target = this.hub.board.maxSeq;
+    this.gapTimer = setTimeout(() => {
+      this.gapTimer = null;
+      if (this.hub.board.seq < target) void this.request();
+    }, GAP_REPAIR_MS);
+    this.gapTimer.unref();
+  }
+
+  /** Read the database for unseen placements now (or right after the current read). */
+  request(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        const started = performance.now();
+        try {
+          const n = await catchUp(this.storage, this.hub);
+          this.counters.runs++;
+          this.counters.recovered += n;
+          this.counters.lastRunMs = performance.now() - started;
+          if (n > 0) this.log.info({ recovered: n, seq: this.hub.board.seq }, "caught up from the database");
+        } catch (err) {
+          this.counters.failures++;
+          this.log.warn({ err: (err as Error).message }, "catch-up from the database failed; will retry");
+          this.retrySoon();
+        }
+      } while (this.again && !this.stopped);
+      this.running = null;
+    })();
+    return this.running;
+  }
+
+  private retrySoon(): void {
+    if (this.gapTimer || this.stopped) return;
+    this.gapTimer = setTimeout(() => {
+      this.gapTimer = null;
+      void this.request();
+    }, OUTAGE_POLL_MS);
+    this.gapTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.poll) clearInterval(this.poll);
+    if (this.gapTimer) clearTimeout(this.gapTimer);
+    await this.running;
+  }
+}
