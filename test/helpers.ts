@@ -1,54 +1,22 @@
 // Test harness: real servers on port 0, fresh databases, WebSocket clients that wait on conditions.
 // Nothing here sleeps for a fixed time: every wait polls a condition until a deadline.
 
-import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
 import WebSocket from "ws";
 import { decodePixelsToArray, type PixelRecord, type ServerMessage } from "../lib/protocol";
 import { startTessera, type Running } from "../server/app";
 import { loadConfig } from "../server/config";
+import { freshPgDatabase, PG_ADMIN_URL } from "./pg";
+import { waitFor } from "./wait";
 import { createLogger } from "../server/logger";
 import type { HubOptions } from "../server/pixel-hub";
 
-/** Admin URL of the machine's PostgreSQL, used to create and drop one database per test run. */
-export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-
-/** Poll `check` until it returns a truthy value or `timeoutMs` passes. */
-export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5_000, what = "condition"): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+export { freshPgDatabase, PG_ADMIN_URL, waitFor };
 
 export function tempDir(prefix = "tessera-test-"): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-}
-
-/** A fresh, empty PostgreSQL database; `drop()` removes it. */
-export async function freshPgDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `tessera_t_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(PG_ADMIN_URL);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const a = new pg.Client({ connectionString: PG_ADMIN_URL });
-      await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.end();
-    },
-  };
 }
 
 export interface TestServerOptions {

@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { waitFor } from "./helpers";
+import { waitFor } from "./wait";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -89,6 +89,8 @@ export class RedisProcess {
 export interface ReplicaOptions {
   env: Record<string, string>;
   instanceId: string;
+  /** false: serve the page too (needs `npm run build`), in production mode. */
+  apiOnly?: boolean;
 }
 
 export class ReplicaProcess {
@@ -99,10 +101,11 @@ export class ReplicaProcess {
     readonly port: number,
     readonly instanceId: string,
     private readonly env: Record<string, string>,
+    private readonly apiOnly: boolean,
   ) {}
 
   static async start(opts: ReplicaOptions): Promise<ReplicaProcess> {
-    const r = new ReplicaProcess(await freePort(), opts.instanceId, opts.env);
+    const r = new ReplicaProcess(await freePort(), opts.instanceId, opts.env, opts.apiOnly ?? true);
     await r.start();
     return r;
   }
@@ -112,9 +115,10 @@ export class ReplicaProcess {
   }
 
   async start(): Promise<void> {
-    this.proc = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "server/index.ts"), "--api-only"], {
+    const args = ["--import", "tsx", path.join(ROOT, "server/index.ts"), ...(this.apiOnly ? ["--api-only"] : [])];
+    this.proc = spawn(process.execPath, args, {
       cwd: ROOT,
-      env: { ...process.env, LOG_LEVEL: "warn", ...this.env, PORT: String(this.port), INSTANCE_ID: this.instanceId, HOST: "127.0.0.1" },
+      env: { ...process.env, LOG_LEVEL: "warn", ...(this.apiOnly ? {} : { NODE_ENV: "production" }), ...this.env, PORT: String(this.port), INSTANCE_ID: this.instanceId, HOST: "127.0.0.1" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.proc.stdout!.on("data", (d) => this.output.push(d.toString()));
