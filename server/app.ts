@@ -157,6 +157,7 @@ export async function startTessera(config: Config, opts: StartOptions = {}): Pro
   let closed: Promise<void> | null = null;
   const close = () => {
     closed ??= (async () => {
+      gateway.beginShutdown();
       server.close();
       await service.drain();
       hub.flush();

@@ -92,22 +92,26 @@ export class CanvasService {
   }
 
   /** Resolves once nothing is queued or committing (used by graceful shutdown). */
-  async drain(): Promise<void> {
-    while (this.committing || this.queue.length > 0) {
-      await new Promise((r) => setTimeout(r, 5));
-    }
+  drain(): Promise<void> {
+    return this.loop ?? Promise.resolve();
   }
 
-  private async commitLoop(): Promise<void> {
+  private loop: Promise<void> | null = null;
+
+  private commitLoop(): Promise<void> {
     this.committing = true;
-    try {
-      while (this.queue.length > 0) {
-        const group = this.queue.splice(0, GROUP_COMMIT_MAX_PLACEMENTS);
-        await this.commitGroup(group);
+    this.loop = (async () => {
+      try {
+        while (this.queue.length > 0) {
+          const group = this.queue.splice(0, GROUP_COMMIT_MAX_PLACEMENTS);
+          await this.commitGroup(group);
+        }
+      } finally {
+        this.committing = false;
+        this.loop = null;
       }
-    } finally {
-      this.committing = false;
-    }
+    })();
+    return this.loop;
   }
 
   private async commitGroup(group: Queued[]): Promise<void> {

@@ -158,14 +158,14 @@ export class Gateway {
     this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
     // Registered with the hub before the welcome: every placement after welcome.seq reaches it.
     this.deps.hub.addSink(client);
-    const usersChanged = this.presence.join(user);
+    this.presence.join(user);
     this.onLocalChange();
     ws.on("pong", () => (client.alive = true));
     ws.on("message", (data, isBinary) => this.onMessage(client, data as Buffer, isBinary));
     ws.on("close", () => this.drop(client));
     ws.on("error", (err) => this.log.debug({ err: err.message }, "socket error"));
     void this.welcome(client);
-    this.presenceChanged(usersChanged);
+    this.presenceChanged();
   }
 
   private async welcome(client: Client): Promise<void> {
@@ -236,6 +236,10 @@ export class Gateway {
 
   private place(client: Client, msg: Extract<ClientMessage, { type: "place" }>): void {
     const ref = msg.ref ?? null;
+    if (this.closing) {
+      client.send({ type: "reject", ref, code: "unavailable", message: "this server is shutting down; reconnect to place" });
+      return;
+    }
     if (!client.bucket.take(performance.now())) {
       this.deps.service.countRejection("rate_limited");
       const perS = this.deps.config.placementsPerConnectionPerS;
@@ -269,12 +273,13 @@ export class Gateway {
     const n = (this.perIp.get(client.ip) ?? 1) - 1;
     if (n <= 0) this.perIp.delete(client.ip);
     else this.perIp.set(client.ip, n);
-    this.presenceChanged(this.presence.leave(client.user));
+    this.presence.leave(client.user);
+    this.presenceChanged();
     this.onLocalChange();
   }
 
   /** Schedule a coalesced stats/user_list push (at most one per PRESENCE_PUSH_INTERVAL_MS). */
-  presenceChanged(_usersChanged = true): void {
+  presenceChanged(): void {
     if (this.presenceTimer !== null || this.closing) return;
     this.presenceTimer = setTimeout(() => {
       this.presenceTimer = null;
@@ -314,7 +319,12 @@ export class Gateway {
     }
   }
 
-  /** Stop accepting, close every connection with 1001. */
+  /** First step of a shutdown: refuse new upgrades and placements; in-flight ones still finish. */
+  beginShutdown(): void {
+    this.closing = true;
+  }
+
+  /** Close every connection with 1001. */
   close(): void {
     this.closing = true;
     clearInterval(this.heartbeat);
