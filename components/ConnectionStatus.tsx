@@ -1,0 +1,58 @@
+"use client";
+// The connection badge: data-state live | degraded | reconnecting | offline (SPEC §7).
+
+import { useShallow } from "zustand/react/shallow";
+import { retryConnection } from "@/lib/client/controller";
+import { connectionBadge, useTessera } from "@/lib/client/store";
+
+export function ConnectionStatus() {
+  const { link, redis, browserOffline } = useTessera(
+    useShallow((s) => ({ link: s.link, redis: s.redis, browserOffline: s.browserOffline })),
+  );
+  const state = connectionBadge({ link, redis, browserOffline });
+
+  let label: string;
+  let detail: string;
+  switch (state) {
+    case "live":
+      label = "Live";
+      detail = "Connected: every placement appears as it happens.";
+      break;
+    case "degraded":
+      label = "Degraded";
+      detail = "Redis down — only this server's users counted, other servers' pixels arrive when it returns.";
+      break;
+    case "reconnecting":
+      label = link === "connecting" || link === "stopped" ? "Connecting…" : "Reconnecting…";
+      detail = "The live connection is being (re)established; your board catches up automatically.";
+      break;
+    case "offline":
+      label = "Offline";
+      detail = browserOffline
+        ? "Your device is offline. The board resumes when the network returns."
+        : "Could not reach the server. Press retry to try again.";
+      break;
+  }
+
+  return (
+    <div className="conn">
+      <div
+        className={`conn-badge conn-${state}`}
+        data-testid="connection-status"
+        data-state={state}
+        role="status"
+        title={detail}
+      >
+        <span className="conn-dot" aria-hidden="true" />
+        <span className="conn-label">{label}</span>
+        {state === "degraded" && <span className="conn-detail">Redis down — only this server&apos;s users counted</span>}
+        <span className="sr-only">. {detail}</span>
+      </div>
+      {state === "offline" && !browserOffline && (
+        <button type="button" className="btn btn-small" onClick={retryConnection}>
+          Retry
+        </button>
+      )}
+    </div>
+  );
+}

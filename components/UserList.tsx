@@ -1,0 +1,92 @@
+"use client";
+// Who is here (from `user_list`), own name marked, plus a short help card.
+
+import { useShallow } from "zustand/react/shallow";
+import { copyLink } from "@/lib/client/controller";
+import { useTessera } from "@/lib/client/store";
+import { CloseIcon, DownloadIcon, LinkIcon } from "./Icons";
+
+export function UserList() {
+  const { users, me, open, redis } = useTessera(
+    useShallow((s) => ({ users: s.users, me: s.user?.name, open: s.sidebarOpen, redis: s.redis })),
+  );
+  const sorted = [...users].sort((a, b) => (a === me ? -1 : b === me ? 1 : a.localeCompare(b)));
+
+  return (
+    <aside className={`sidebar${open ? " is-open" : ""}`} aria-label="People and help">
+      <div className="sidebar-head">
+        <h2>
+          People here <span className="count-badge">{users.length}</span>
+        </h2>
+        <button
+          type="button"
+          className="icon-btn sidebar-close"
+          aria-label="Close the people panel"
+          onClick={() => useTessera.setState({ sidebarOpen: false })}
+        >
+          <CloseIcon />
+        </button>
+      </div>
+      {redis === "down" && (
+        <p className="sidebar-note">Redis is down — only people on this server are listed and counted.</p>
+      )}
+      <ul className="user-list" data-testid="user-list">
+        {sorted.map((name, i) => (
+          <li key={`${i}:${name}`} className={name === me ? "is-me" : undefined} title={name === me ? "you" : undefined}>
+            {/* The initial comes from CSS (attr) so each li's text is exactly the name. */}
+            <span
+              className="avatar"
+              style={{ background: avatarColor(name) }}
+              data-initial={[...name][0]?.toUpperCase() ?? ""}
+              aria-hidden="true"
+            />
+            <span className="user-name">{name}</span>
+          </li>
+        ))}
+      </ul>
+      {users.length === 0 && <p className="sidebar-empty">Nobody else yet.</p>}
+
+      <div className="sidebar-share show-phone">
+        <button type="button" className="btn btn-small" onClick={() => void copyLink()}>
+          <LinkIcon /> Copy link
+        </button>
+        <a className="btn btn-small" href="/api/canvas.png" download="tessera.png">
+          <DownloadIcon /> Download PNG
+        </a>
+      </div>
+
+      <section className="help" aria-label="Controls">
+        <h3>Controls</h3>
+        <dl>
+          <dt>Click</dt>
+          <dd>place a pixel</dd>
+          <dt>Shift+click</dt>
+          <dd>who placed it?</dd>
+          <dt>Drag · wheel</dt>
+          <dd>pan · zoom</dd>
+          <dt>
+            <kbd>1</kbd>…<kbd>0</kbd>
+          </dt>
+          <dd>choose a colour</dd>
+          <dt>
+            <kbd>I</kbd> or Alt+click
+          </dt>
+          <dd>pick a colour</dd>
+          <dt>
+            <kbd>←↑→↓</kbd> <kbd>+</kbd> <kbd>−</kbd>
+          </dt>
+          <dd>move · zoom</dd>
+          <dt>Touch</dt>
+          <dd>tap, then Place · long-press for info</dd>
+        </dl>
+      </section>
+    </aside>
+  );
+}
+
+/** A stable colour per name for the avatar dot. */
+function avatarColor(name: string): string {
+  let h = 0;
+  for (const ch of name) h = (h * 31 + ch.codePointAt(0)!) >>> 0;
+  return `hsl(${h % 360} 62% 46%)`;
+}

@@ -1,0 +1,38 @@
+// Browser-only tuning of the UI (gestures, zoom, toasts, recovery timers), named once with units.
+// Protocol-level client limits (reconnect backoff, ping interval) live in lib/limits.ts.
+
+/** Largest zoom: screen pixels per board pixel. */
+export const MAX_ZOOM = 64;
+/** The smallest zoom is this fraction of the fit-to-screen zoom. */
+export const MIN_ZOOM_FIT_FRACTION = 0.5;
+/** From this zoom on, a pixel grid and the hovered-pixel outline are drawn. */
+export const GRID_MIN_ZOOM = 8;
+/** Zoom factor of one +/- key press or toolbar button. */
+export const ZOOM_STEP_FACTOR = 1.5;
+/** Screen pixels moved by one arrow/WASD key press (Shift: ×4). */
+export const KEY_PAN_PX = 64;
+
+/** A mouse press that moves less than this many screen pixels is a click, not a drag. */
+export const DRAG_THRESHOLD_PX = 4;
+/** Same for a finger, which wobbles more. */
+export const TOUCH_DRAG_THRESHOLD_PX = 10;
+/** Holding a finger still this long asks about the pixel instead of selecting it. */
+export const LONG_PRESS_MS = 500;
+
+/** The address bar follows the view at most this often. */
+export const URL_UPDATE_DEBOUNCE_MS = 300;
+/** Toasts disappear after this long. */
+export const TOAST_MS = 4_000;
+
+/** A hole in the received seqs that stays open this long is filled with a `sync`. */
+export const GAP_SYNC_MS = 2_000;
+/** An optimistic pixel without `ack`/`reject` after this long is rolled back. */
+export const PENDING_PLACE_TIMEOUT_MS = 10_000;
+/** Reconnect delay after the server closed us for abuse (1008): much longer than normal backoff. */
+export const ABUSE_RECONNECT_MS = 30_000;
+/** Consecutive failed connection attempts after which the client gives up (state `offline`). */
+export const MAX_RECONNECT_ATTEMPTS = 40;
+/** No frame at all (not even `pong`) for this long means the socket is dead. */
+export const SILENT_SOCKET_MS = 50_000;
+/** Records buffered while the board snapshot loads; beyond this we rely on a `sync` afterwards. */
+export const MAX_BUFFERED_RECORDS = 200_000;

@@ -1,0 +1,133 @@
+// Draws the board into its <canvas>: one persistent ImageData written through a Uint32Array view,
+// changed pixels queued and flushed once per animation frame with putImageData of the dirty area.
+
+import { paletteRgba } from "../palette";
+import type { Board } from "../canvas";
+
+/** What the renderer draws: the board plus optimistic overrides. */
+export interface PixelSource {
+  readonly board: Board | null;
+  /** Palette index shown at pixel `index` (optimistic override or board). */
+  colorAt(index: number): number;
+  /** Optimistic overrides, applied after a full repaint from the board bytes. */
+  overrides(): Iterable<[number, { color: number }]>;
+}
+
+/** Opaque magenta for a palette index the palette does not have (never expected). */
+const MISSING_RGBA = 0xffff00ff;
+/** Up to this many queued pixels are put one by one; more use their bounding rectangle. */
+const SINGLE_PUT_MAX = 24;
+
+export class BoardRenderer {
+  private canvas: HTMLCanvasElement | null = null;
+  private ctx: CanvasRenderingContext2D | null = null;
+  private image: ImageData | null = null;
+  private words: Uint32Array | null = null;
+  private colors: Uint32Array;
+  private queue: number[] = [];
+  private full = true;
+  private frame = 0;
+  private readonly source: PixelSource;
+
+  constructor(source: PixelSource, palette: readonly string[]) {
+    this.source = source;
+    this.colors = paletteRgba(palette);
+  }
+
+  /** Attach to (or, with null, detach from) the board's canvas element. */
+  attach(canvas: HTMLCanvasElement | null): void {
+    if (canvas === this.canvas) return;
+    this.canvas = canvas;
+    this.ctx = canvas ? canvas.getContext("2d", { alpha: false }) : null;
+    this.image = null;
+    this.invalidateAll();
+  }
+
+  setPalette(palette: readonly string[]): void {
+    this.colors = paletteRgba(palette);
+    this.invalidateAll();
+  }
+
+  /** Repaint everything on the next frame (new snapshot, resized canvas, new palette). */
+  invalidateAll(): void {
+    this.full = true;
+    this.queue.length = 0;
+    this.schedule();
+  }
+
+  /** Pixel `index` changed; it is drawn on the next frame. */
+  invalidate(index: number): void {
+    if (this.full) return;
+    // Hidden tabs get no animation frames: past this many, one full repaint is cheaper anyway.
+    const board = this.source.board;
+    if (board && this.queue.length >= (board.width * board.height) / 8) {
+      this.invalidateAll();
+      return;
+    }
+    this.queue.push(index);
+    this.schedule();
+  }
+
+  destroy(): void {
+    if (this.frame) cancelAnimationFrame(this.frame);
+    this.frame = 0;
+    this.attach(null);
+  }
+
+  private schedule(): void {
+    if (this.frame || typeof requestAnimationFrame === "undefined") return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.flush();
+    });
+  }
+
+  /** Draw what is queued. Public so tests and `window.__tessera` can force a frame. */
+  flush(): void {
+    const board = this.source.board;
+    const canvas = this.canvas;
+    const ctx = this.ctx;
+    if (!board || !canvas || !ctx) return;
+    // React sets the canvas size from the store; until it matches, wait (attach() re-queues).
+    if (canvas.width !== board.width || canvas.height !== board.height) return;
+    if (!this.image || this.image.width !== board.width || this.image.height !== board.height) {
+      this.image = ctx.createImageData(board.width, board.height);
+      this.words = new Uint32Array(this.image.data.buffer);
+      this.full = true;
+    }
+    const words = this.words!;
+    const colors = this.colors;
+    const w = board.width;
+
+    if (this.full || this.queue.length > (board.width * board.height) / 8) {
+      const px = board.pixels;
+      for (let i = 0; i < px.length; i++) words[i] = colors[px[i]] ?? MISSING_RGBA;
+      for (const [i, p] of this.source.overrides()) words[i] = colors[p.color] ?? MISSING_RGBA;
+      ctx.putImageData(this.image, 0, 0);
+      this.full = false;
+      this.queue.length = 0;
+      return;
+    }
+    const q = this.queue;
+    if (q.length === 0) return;
+    let minX = w, minY = board.height, maxX = -1, maxY = -1;
+    for (const i of q) {
+      words[i] = colors[this.source.colorAt(i)] ?? MISSING_RGBA;
+      const x = i % w;
+      const y = (i - x) / w;
+      if (x < minX) minX = x;
+      if (x > maxX) maxX = x;
+      if (y < minY) minY = y;
+      if (y > maxY) maxY = y;
+    }
+    if (q.length <= SINGLE_PUT_MAX) {
+      for (const i of q) {
+        const x = i % w;
+        ctx.putImageData(this.image, 0, 0, x, (i - x) / w, 1, 1);
+      }
+    } else {
+      ctx.putImageData(this.image, 0, 0, minX, minY, maxX - minX + 1, maxY - minY + 1);
+    }
+    q.length = 0;
+  }
+}
