@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the system programs the test suite drives for real — Chromium, redis-server, PostgreSQL —
+# Installs the system programs the test suite drives for real — Chromium, redis-server, PostgreSQL, nginx —
 # when they are missing on a Debian machine (as root), and starts PostgreSQL when it is installed
 # but not answering. Safe to run repeatedly; prints what it does.
 set -euo pipefail
@@ -7,6 +7,8 @@ set -euo pipefail
 need=()
 [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || need+=(chromium)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+# nginx runs the compose file's load-balancer config in front of local replicas (test/compose.test.ts).
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v pg_ctlcluster >/dev/null 2>&1 || command -v postgres >/dev/null 2>&1 || need+=(postgresql)
 
 if [ ${#need[@]} -gt 0 ]; then

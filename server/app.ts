@@ -176,13 +176,15 @@ export async function startTessera(config: Config, opts: StartOptions = {}): Pro
   return { config, server, port, url, storage, hub, service, gateway, cluster, convergence, log, close };
 }
 
-/** The client's address: the socket's, or the first X-Forwarded-For hop behind a trusted proxy. */
+/**
+ * The client's address: the socket's, or behind a trusted proxy the last X-Forwarded-For hop — the
+ * one our own proxy wrote. Earlier hops are whatever the client chose to send.
+ */
 export function clientIpOf(req: IncomingMessage, trustProxy: boolean): string {
   if (trustProxy) {
     const fwd = req.headers["x-forwarded-for"];
-    const first = (Array.isArray(fwd) ? fwd[0] : fwd)?.split(",")[0]?.trim();
-    if (first) return first;
+    const hops = (Array.isArray(fwd) ? fwd.join(",") : (fwd ?? "")).split(",").map((h) => h.trim()).filter(Boolean);
+    if (hops.length > 0) return hops[hops.length - 1];
   }
   return req.socket.remoteAddress ?? "unknown";
 }
-
