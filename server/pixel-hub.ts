@@ -49,6 +49,10 @@ export class PixelHub {
   private readonly maxReplay: number;
   /** Counters for /api/stats and /metrics. */
   readonly counters = { framesSent: 0, recordsSent: 0 };
+  /** When the oldest record of the pending tick arrived (performance.now()), for the latency metric. */
+  private pendingSince = 0;
+  /** Observer of each flushed tick: records sent and how long the oldest of them waited (ms). */
+  onFlush: (records: number, waitedMs: number) => void = () => {};
 
   constructor(
     width: number,
@@ -94,6 +98,7 @@ export class PixelHub {
     for (const r of records) {
       if (!this.board.apply(r.seq, r.x, r.y, r.color)) continue;
       this.ring.put(r.seq, r.x, r.y, r.color);
+      if (this.pending.length === 0) this.pendingSince = performance.now();
       this.pending.push({ seq: r.seq, x: r.x, y: r.y, color: r.color });
       fresh++;
       if (this.pending.length >= this.maxRecords) this.flush();
@@ -145,8 +150,10 @@ export class PixelHub {
     const frame = encodePixels(this.pending);
     this.counters.framesSent++;
     this.counters.recordsSent += this.pending.length;
+    const sent = this.pending.length;
     this.pending = [];
     for (const sink of this.sinks) sink.sendPixels(frame);
+    this.onFlush(sent, performance.now() - this.pendingSince);
   }
 
   close(): void {
