@@ -36,6 +36,19 @@ export const PRESENCE_PUSH_INTERVAL_MS = 250;
 /** A client whose unsent bytes exceed this is too slow to keep: it is dropped (close 1013). */
 export const WS_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
+// ---- abuse limits (see docs/PROTOCOL.md) ----
+/** A connection may save up this many seconds' worth of placements (burst = rate × this). */
+export const PLACEMENT_BURST_SECONDS = 2;
+/** Messages of any kind a connection may send per second: this many per allowed placement… */
+export const MESSAGES_PER_PLACEMENT = 2;
+/** …but never fewer than this (pings, syncs). */
+export const MIN_MESSAGES_PER_CONNECTION_PER_S = 20;
+/** One IP's placement and message budgets are this many connections' worth, shared by its connections. */
+export const IP_BUDGET_CONNECTIONS = 5;
+/** Over-limit messages a connection may send (refilled at FLOOD_TOLERANCE_PER_S) before it is closed with 1008. */
+export const FLOOD_TOLERANCE_MESSAGES = 50;
+export const FLOOD_TOLERANCE_PER_S = 5;
+
 // ---- replay ----
 /** Recent placements kept in memory per replica to answer `sync` without the database. */
 export const REPLAY_RING_RECORDS = 1 << 17; // 131,072 records ≈ 1.2 MiB

@@ -63,6 +63,8 @@ export const ErrorCodes = {
   badMessage: "bad_message",
   unknownType: "unknown_type",
   binaryNotAccepted: "binary_not_accepted",
+  /** Too many messages: slow down (sustained flooding closes the connection with 1008). */
+  rateLimited: "rate_limited",
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 

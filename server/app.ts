@@ -10,6 +10,7 @@ import type { Config } from "./config";
 import { Gateway } from "./gateway";
 import { HttpApi, sendError } from "./http-api";
 import { createLogger, type Logger } from "./logger";
+import { Metrics } from "./metrics";
 import { Convergence } from "./convergence";
 import { type HubOptions, PixelHub } from "./pixel-hub";
 import { Sessions } from "./sessions";
@@ -111,6 +112,19 @@ export async function startTessera(config: Config, opts: StartOptions = {}): Pro
     pubsubStats: () => cluster?.stats ?? { published: 0, received: 0, failed: 0, lastPublishAt: null, lastReceiveAt: null },
   });
 
+  const metrics = new Metrics(config.instanceId, {
+    connections: () => gateway.connectionCount,
+    messages: () => ({ in: gateway.counters.messagesIn, out: gateway.counters.messagesOut }),
+    placements: () => service.counters,
+    pubsub: () => cluster?.perChannel ?? {},
+    redis: redisStatus,
+    seq: () => hub.board.seq,
+    catchUp: () => convergence.counters,
+  });
+  hub.onFlush = (records, waitedMs) => {
+    if (records > 0) metrics.fanoutLatency.observe(waitedMs / 1000);
+  };
+
   let nextHandler: ((req: IncomingMessage, res: http.ServerResponse) => Promise<void>) | null = null;
   let nextClose: (() => Promise<void>) | null = null;
   if (opts.next) {
@@ -122,6 +136,16 @@ export async function startTessera(config: Config, opts: StartOptions = {}): Pro
   }
 
   const server = http.createServer((req, res) => {
+    if (req.url === "/metrics" && (req.method === "GET" || req.method === "HEAD")) {
+      metrics.render().then(
+        ({ body, contentType }) => {
+          res.writeHead(200, { "Content-Type": contentType, "Cache-Control": "no-store" });
+          res.end(body);
+        },
+        (err: Error) => sendError(res, 500, "internal", err.message),
+      );
+      return;
+    }
     if (api.handle(req, res)) return;
     if (!nextHandler) {
       sendError(res, 404, "not_found", "not found");

@@ -6,7 +6,13 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
 import {
+  FLOOD_TOLERANCE_MESSAGES,
+  FLOOD_TOLERANCE_PER_S,
+  IP_BUDGET_CONNECTIONS,
   MAX_WS_FRAME_BYTES,
+  MESSAGES_PER_PLACEMENT,
+  MIN_MESSAGES_PER_CONNECTION_PER_S,
+  PLACEMENT_BURST_SECONDS,
   PRESENCE_PUSH_INTERVAL_MS,
   PROTOCOL_VERSION,
   WS_HEARTBEAT_INTERVAL_MS,
@@ -31,8 +37,23 @@ import { TokenBucket } from "./rate-limit";
 import type { Sessions } from "./sessions";
 import type { Storage } from "./storage";
 
-/** Placements a connection may send in one burst before the per-second rate applies. */
-const PLACEMENT_BURST_FACTOR = 2;
+/** Token buckets of one connection or one IP: placements, and messages of any kind. */
+class Budget {
+  readonly placements: TokenBucket;
+  readonly messages: TokenBucket;
+
+  /** `placementsPerS` 0 = unlimited (benchmarks): then messages are unlimited too. */
+  constructor(placementsPerS: number, now: number) {
+    const messagesPerS = placementsPerS === 0 ? 0 : Math.max(MIN_MESSAGES_PER_CONNECTION_PER_S, placementsPerS * MESSAGES_PER_PLACEMENT);
+    this.placements = new TokenBucket(placementsPerS, Math.max(1, placementsPerS * PLACEMENT_BURST_SECONDS), now);
+    this.messages = new TokenBucket(messagesPerS, Math.max(1, messagesPerS * PLACEMENT_BURST_SECONDS), now);
+  }
+}
+
+interface IpState {
+  connections: number;
+  budget: Budget;
+}
 
 export interface GatewayDeps {
   config: Config;
@@ -48,16 +69,20 @@ export interface GatewayDeps {
 
 class Client implements PixelSink {
   alive = true;
-  readonly bucket: TokenBucket;
+  readonly budget: Budget;
+  /** Over-limit messages still tolerated; empty = flooding, the connection is closed with 1008. */
+  readonly tolerance: TokenBucket;
 
   constructor(
     readonly ws: WebSocket,
     readonly user: PublicUser,
-    readonly ip: string,
+    readonly ip: IpState & { address: string },
     private readonly gateway: Gateway,
     placementsPerS: number,
   ) {
-    this.bucket = new TokenBucket(placementsPerS, Math.max(1, placementsPerS * PLACEMENT_BURST_FACTOR), performance.now());
+    const now = performance.now();
+    this.budget = new Budget(placementsPerS, now);
+    this.tolerance = new TokenBucket(FLOOD_TOLERANCE_PER_S, FLOOD_TOLERANCE_MESSAGES, now);
   }
 
   sendPixels(frame: Uint8Array): void {
@@ -65,6 +90,7 @@ class Client implements PixelSink {
     // A client that stopped reading would make the server hold an ever-growing buffer for it.
     if (this.ws.bufferedAmount > WS_MAX_BUFFERED_BYTES) {
       this.gateway.log.warn({ user: this.user.id, buffered: this.ws.bufferedAmount }, "dropping slow consumer");
+      this.gateway.counters.slowClosed++;
       this.ws.close(CloseCodes.tryAgainLater, "too slow: reconnect and sync");
       this.ws.terminate();
       return;
@@ -84,9 +110,9 @@ export class Gateway {
   readonly wss: WebSocketServer;
   readonly presence = new LocalPresence();
   readonly log: Logger;
-  readonly counters = { messagesIn: 0, messagesOut: 0, upgradesRejected: 0 };
+  readonly counters = { messagesIn: 0, messagesOut: 0, upgradesRejected: 0, floodClosed: 0, slowClosed: 0 };
   private readonly clients = new Set<Client>();
-  private readonly perIp = new Map<string, number>();
+  private readonly perIp = new Map<string, IpState & { address: string }>();
   private readonly heartbeat: NodeJS.Timeout;
   private presenceTimer: NodeJS.Timeout | null = null;
   private lastPushed = "";
@@ -128,7 +154,7 @@ export class Gateway {
       return refuse(socket, 401, "Unauthorized");
     }
     const ip = this.deps.clientIp(req);
-    if ((this.perIp.get(ip) ?? 0) >= this.deps.config.maxConnectionsPerIp) {
+    if ((this.perIp.get(ip)?.connections ?? 0) >= this.deps.config.maxConnectionsPerIp) {
       this.counters.upgradesRejected++;
       return refuse(socket, 429, "Too Many Requests");
     }
@@ -152,10 +178,16 @@ export class Gateway {
     }
   }
 
-  private accept(ws: WebSocket, user: PublicUser, ip: string): void {
-    const client = new Client(ws, user, ip, this, this.deps.config.placementsPerConnectionPerS);
+  private accept(ws: WebSocket, user: PublicUser, address: string): void {
+    const perS = this.deps.config.placementsPerConnectionPerS;
+    let ip = this.perIp.get(address);
+    if (!ip) {
+      ip = { address, connections: 0, budget: new Budget(perS * IP_BUDGET_CONNECTIONS, performance.now()) };
+      this.perIp.set(address, ip);
+    }
+    ip.connections++;
+    const client = new Client(ws, user, ip, this, perS);
     this.clients.add(client);
-    this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
     // Registered with the hub before the welcome: every placement after welcome.seq reaches it.
     this.deps.hub.addSink(client);
     this.presence.join(user);
@@ -212,11 +244,43 @@ export class Gateway {
       return;
     }
     const parsed = parseClientMessage(data.toString("utf8"));
+    const now = performance.now();
+    // Both the connection's and its IP's budget must allow the message.
+    if (!client.budget.messages.take(now) || !client.ip.budget.messages.take(now)) {
+      if (this.strike(client, now)) return;
+      if (parsed.ok && parsed.value.type === "place") {
+        this.rejectRateLimited(client, parsed.value.ref ?? null);
+      } else {
+        client.send({ type: "error", code: ErrorCodes.rateLimited, message: "too many messages: slow down" });
+      }
+      return;
+    }
     if (!parsed.ok) {
       client.send({ type: "error", code: parsed.code, message: parsed.message });
       return;
     }
     this.dispatch(client, parsed.value);
+  }
+
+  /** Count an over-limit message; returns true when the connection was closed for flooding. */
+  private strike(client: Client, now: number): boolean {
+    if (client.tolerance.take(now)) return false;
+    this.counters.floodClosed++;
+    this.log.warn({ user: client.user.id, ip: client.ip.address }, "closing a flooding connection");
+    client.ws.close(CloseCodes.policyViolation, "flooding: too many messages");
+    return true;
+  }
+
+  private rejectRateLimited(client: Client, ref: string | null): void {
+    this.deps.service.countRejection("rate_limited");
+    const perS = this.deps.config.placementsPerConnectionPerS;
+    client.send({
+      type: "reject",
+      ref,
+      code: "rate_limited",
+      message: `too many placements: at most ${perS} per second per connection`,
+      retryAfterMs: Math.ceil(1000 / Math.max(1, perS)),
+    });
   }
 
   private dispatch(client: Client, msg: ClientMessage): void {
@@ -240,16 +304,10 @@ export class Gateway {
       client.send({ type: "reject", ref, code: "unavailable", message: "this server is shutting down; reconnect to place" });
       return;
     }
-    if (!client.bucket.take(performance.now())) {
-      this.deps.service.countRejection("rate_limited");
-      const perS = this.deps.config.placementsPerConnectionPerS;
-      client.send({
-        type: "reject",
-        ref,
-        code: "rate_limited",
-        message: `too many placements: at most ${perS} per second per connection`,
-        retryAfterMs: Math.ceil(1000 / perS),
-      });
+    const now = performance.now();
+    if (!client.budget.placements.take(now) || !client.ip.budget.placements.take(now)) {
+      if (this.strike(client, now)) return;
+      this.rejectRateLimited(client, ref);
       return;
     }
     void this.deps.service.place(client.user, msg.x, msg.y, msg.color).then((r) => {
@@ -270,9 +328,7 @@ export class Gateway {
   private drop(client: Client): void {
     if (!this.clients.delete(client)) return;
     this.deps.hub.removeSink(client);
-    const n = (this.perIp.get(client.ip) ?? 1) - 1;
-    if (n <= 0) this.perIp.delete(client.ip);
-    else this.perIp.set(client.ip, n);
+    if (--client.ip.connections <= 0) this.perIp.delete(client.ip.address);
     this.presence.leave(client.user);
     this.presenceChanged();
     this.onLocalChange();
