@@ -67,13 +67,13 @@ export const PRESENCE_TTL_MS = 10_000;
 /** A seq gap still open this long after it appeared is filled from the database. */
 export const GAP_REPAIR_MS = 250;
 /** While Redis is down, other replicas' placements are read from the database this often. */
-export const OUTAGE_POLL_MS = 1_000;
+export const OUTAGE_POLL_MS = 500;
 /** Safety net even while Redis is up: pub/sub is at-most-once, so compare with the database this often. */
 export const CONVERGENCE_CHECK_MS = 5_000;
 /** Reconnect backoff to Redis: from this… */
 export const REDIS_RECONNECT_MIN_MS = 100;
 /** …doubling up to this. */
-export const REDIS_RECONNECT_MAX_MS = 2_000;
+export const REDIS_RECONNECT_MAX_MS = 500;
 
 // ---- client ----
 export const CLIENT_RECONNECT_MIN_MS = 500;

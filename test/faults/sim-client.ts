@@ -1,0 +1,165 @@
+// A simulated browser for fault runs: starts from GET /api/canvas, applies PIXELS records to its own
+// Board, reconnects (to the next replica) with `sync` after losing its socket, reloads on `resync`,
+// and places pixels at its own pace, recording every ack.
+
+import WebSocket from "ws";
+import { Board } from "../../lib/canvas";
+import { decodePixels, parseServerMessage, type ServerMessage } from "../../lib/protocol";
+import type { AckedPlacement } from "./checks";
+
+export interface SimReplica {
+  id: string;
+  url: string;
+}
+
+interface Pending {
+  x: number;
+  y: number;
+  color: number;
+  resolve: (m: ServerMessage | null) => void;
+}
+
+export class SimClient {
+  board: Board;
+  startSeq = 0;
+  stayedConnected = true;
+  readonly acked: AckedPlacement[] = [];
+  readonly rejects: Record<string, number> = {};
+  private ws: WebSocket | null = null;
+  private replica = 0;
+  private running = true;
+  private loading: Promise<void> | null = null;
+  private refs = 0;
+  private readonly pending = new Map<string, Pending>();
+  private welcomed = false;
+
+  constructor(
+    readonly name: string,
+    readonly userId: string,
+    private readonly cookie: string,
+    private readonly replicas: () => SimReplica[],
+    firstReplica: number,
+    width: number,
+    height: number,
+  ) {
+    this.board = new Board(width, height);
+    this.replica = firstReplica;
+  }
+
+  get connected(): boolean {
+    return this.ws?.readyState === WebSocket.OPEN && this.welcomed;
+  }
+
+  private get current(): SimReplica {
+    const list = this.replicas();
+    return list[this.replica % list.length];
+  }
+
+  async start(): Promise<void> {
+    await this.loadSnapshot();
+    this.startSeq = this.board.seq;
+    await this.connect();
+  }
+
+  private async loadSnapshot(): Promise<void> {
+    const res = await fetch(`${this.current.url}/api/canvas`);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    this.board.load(bytes, Number(res.headers.get("x-canvas-seq")));
+  }
+
+  private connect(): Promise<void> {
+    return new Promise((resolve) => {
+      const target = this.current;
+      const ws = new WebSocket(target.url.replace(/^http/, "ws") + "/ws", { headers: { cookie: this.cookie } });
+      this.ws = ws;
+      this.welcomed = false;
+      let settled = false;
+      const done = () => {
+        if (!settled) {
+          settled = true;
+          resolve();
+        }
+      };
+      ws.on("message", (data, isBinary) => {
+        if (isBinary) {
+          const frame = new Uint8Array(data as Buffer);
+          decodePixels(frame, (seq, x, y, color) => this.board.apply(seq, x, y, color));
+          return;
+        }
+        const msg = parseServerMessage(data.toString());
+        if (!msg) return;
+        this.onMessage(msg, target);
+        if (msg.type === "welcome") done();
+      });
+      ws.on("error", () => {});
+      ws.on("close", () => {
+        this.welcomed = false;
+        for (const p of this.pending.values()) p.resolve(null); // outcome unknown: not counted as acked
+        this.pending.clear();
+        done();
+        if (!this.running) return;
+        this.stayedConnected = false;
+        this.replica++; // try another replica next
+        setTimeout(() => void this.connect(), 100 + Math.random() * 400);
+      });
+    });
+  }
+
+  private onMessage(msg: ServerMessage, target: SimReplica): void {
+    switch (msg.type) {
+      case "welcome":
+        this.welcomed = true;
+        if (msg.seq > this.board.seq) this.send({ type: "sync", since: this.board.seq });
+        break;
+      case "resync":
+        this.loading ??= this.loadSnapshot()
+          .then(() => this.send({ type: "sync", since: this.board.seq }))
+          .finally(() => (this.loading = null));
+        break;
+      case "ack":
+      case "reject": {
+        const p = msg.ref ? this.pending.get(msg.ref) : undefined;
+        if (!p || !msg.ref) break;
+        this.pending.delete(msg.ref);
+        if (msg.type === "ack") {
+          this.acked.push({ seq: msg.seq, x: p.x, y: p.y, color: p.color, userId: this.userId, replica: target.id, at: Date.now() });
+        } else {
+          this.rejects[msg.code] = (this.rejects[msg.code] ?? 0) + 1;
+        }
+        p.resolve(msg);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  private send(obj: unknown): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(obj));
+  }
+
+  /** Place one pixel; resolves with the ack/reject, or null when the connection dropped first. */
+  place(x: number, y: number, color: number): Promise<ServerMessage | null> {
+    if (!this.connected) return Promise.resolve(null);
+    const ref = `${this.name}-${++this.refs}`;
+    return new Promise((resolve) => {
+      this.pending.set(ref, { x, y, color, resolve });
+      this.send({ type: "place", x, y, color, ref });
+    });
+  }
+
+  /** Place random pixels every `intervalMs` until stopped. */
+  async run(intervalMs: number, stop: () => boolean): Promise<void> {
+    while (!stop()) {
+      if (this.connected) {
+        await this.place(Math.floor(Math.random() * this.board.width), Math.floor(Math.random() * this.board.height), Math.floor(Math.random() * 32));
+      }
+      await new Promise((r) => setTimeout(r, intervalMs * (0.75 + Math.random() * 0.5)));
+    }
+  }
+
+  close(): void {
+    this.running = false;
+    this.ws?.close();
+  }
+}
