@@ -5,6 +5,7 @@ import http, { type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { CanvasService } from "./canvas-service";
+import { pageSecurityHeaders } from "./csp";
 import { RedisCluster } from "./cluster";
 import type { Config } from "./config";
 import { Gateway } from "./gateway";
@@ -44,13 +45,6 @@ export interface Running {
   log: Logger;
   close(): Promise<void>;
 }
-
-const PAGE_HEADERS: Record<string, string> = {
-  "X-Content-Type-Options": "nosniff",
-  "X-Frame-Options": "DENY",
-  "Referrer-Policy": "strict-origin-when-cross-origin",
-  "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-};
 
 /** Start one replica and resolve once it listens. */
 export async function startTessera(config: Config, opts: StartOptions = {}): Promise<Running> {
@@ -127,11 +121,13 @@ export async function startTessera(config: Config, opts: StartOptions = {}): Pro
 
   let nextHandler: ((req: IncomingMessage, res: http.ServerResponse) => Promise<void>) | null = null;
   let nextClose: (() => Promise<void>) | null = null;
+  let pageHeaders: Record<string, string> = {};
   if (opts.next) {
     const { default: createNext } = await import("next");
     const nextApp = createNext({ dev: !!opts.dev, dir: PROJECT_ROOT, hostname: "localhost", port: config.port });
     await nextApp.prepare();
     nextHandler = nextApp.getRequestHandler();
+    pageHeaders = pageSecurityHeaders(PROJECT_ROOT, !!opts.dev);
     nextClose = () => nextApp.close();
   }
 
@@ -151,7 +147,7 @@ export async function startTessera(config: Config, opts: StartOptions = {}): Pro
       sendError(res, 404, "not_found", "not found");
       return;
     }
-    for (const [k, v] of Object.entries(PAGE_HEADERS)) res.setHeader(k, v);
+    for (const [k, v] of Object.entries(pageHeaders)) res.setHeader(k, v);
     nextHandler(req, res).catch((err: Error) => {
       log.error({ err: err.message, url: req.url }, "page render failed");
       sendError(res, 500, "internal", "internal server error");
