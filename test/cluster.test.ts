@@ -2,6 +2,7 @@
 // a free port: cross-replica delivery, the Redis message format, cluster-wide presence, a Redis
 // kill -9 under traffic with local service and catch-up, and replicas leaving by SIGTERM and SIGKILL.
 
+import net from "node:net";
 import pg from "pg";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -33,6 +34,9 @@ describe("a cluster of replicas over Redis", () => {
   let env: Record<string, string>;
   const replicas: ReplicaProcess[] = [];
   const clients: TestClient[] = [];
+  // Every command any replica sends to Redis, as redis-cli MONITOR shows it.
+  let monitorLog = "";
+  let monitor: net.Socket | null = null;
 
   const connect = async (r: ReplicaProcess, cookie: string) => {
     const c = await TestClient.connect(r.url, cookie);
@@ -43,6 +47,9 @@ describe("a cluster of replicas over Redis", () => {
   beforeAll(async () => {
     db = await freshPgDatabase();
     redis = await RedisProcess.start();
+    monitor = net.connect(redis.port, "127.0.0.1", () => monitor!.write("MONITOR\r\n"));
+    monitor.on("data", (d) => (monitorLog += d.toString()));
+    monitor.on("error", () => {});
     env = {
       DATABASE_URL: db.url,
       REDIS_URL: redis.url,
@@ -108,6 +115,14 @@ describe("a cluster of replicas over Redis", () => {
     expect(stats.instances.map((i: { id: string }) => i.id).sort()).toEqual(["replica-a", "replica-b"]);
     expect(stats.users).toEqual(expect.arrayContaining(["carol", "dave"]));
     expect(stats.pubsub.published).toBeGreaterThanOrEqual(1);
+  });
+
+  it("finds live replicas through the index: no KEYS or SCAN ever reaches Redis", async () => {
+    // Heartbeats and user events have run by now; the monitor saw every command.
+    await waitFor(() => /"zrange"/i.test(monitorLog) && /"mget"/i.test(monitorLog), 10_000, "presence aggregation in MONITOR");
+    expect(monitorLog).toMatch(/"publish" "pixel-updates"/i);
+    expect(monitorLog).not.toMatch(/"(keys|scan)"/i);
+    monitor?.destroy();
   });
 
   it("keeps serving through a Redis kill -9 and converges once Redis is back", async () => {
