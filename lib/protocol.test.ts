@@ -10,18 +10,8 @@ import {
   PIXELS_FRAME,
   type PixelRecord,
 } from "./protocol";
+import { prng } from "../test/prng";
 
-/** mulberry32: a tiny seeded PRNG returning floats in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const parse = (v: unknown) => parseClientMessage(typeof v === "string" ? v : JSON.stringify(v));
 

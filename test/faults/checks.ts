@@ -2,6 +2,7 @@
 // feed them a run with a deliberately injected fault and see them fail.
 
 import { Board } from "../../lib/canvas";
+import type { StoredPlacement } from "../../server/storage";
 
 export interface AckedPlacement {
   seq: number;
@@ -14,14 +15,8 @@ export interface AckedPlacement {
   at: number;
 }
 
-export interface DbPlacement {
-  seq: number;
-  x: number;
-  y: number;
-  color: number;
-  userId: string;
-  placedAt: number;
-}
+/** A row of the placements table, as the storage layer reads it. */
+export type DbPlacement = StoredPlacement;
 
 export interface ClientOutcome {
   name: string;
