@@ -158,9 +158,10 @@ export class Gateway {
       this.counters.upgradesRejected++;
       return refuse(socket, 429, "Too Many Requests");
     }
+    const cooldownUntil = await this.cooldownUntilOf(user.id);
     if (socket.destroyed) return;
     const signedIn = user;
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, signedIn, ip));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, signedIn, ip, cooldownUntil));
   }
 
   private originAllowed(req: IncomingMessage): boolean {
@@ -178,7 +179,7 @@ export class Gateway {
     }
   }
 
-  private accept(ws: WebSocket, user: PublicUser, address: string): void {
+  private accept(ws: WebSocket, user: PublicUser, address: string, cooldownUntil: number): void {
     const perS = this.deps.config.placementsPerConnectionPerS;
     let ip = this.perIp.get(address);
     if (!ip) {
@@ -188,33 +189,44 @@ export class Gateway {
     ip.connections++;
     const client = new Client(ws, user, ip, this, perS);
     this.clients.add(client);
-    // Registered with the hub before the welcome: every placement after welcome.seq reaches it.
-    this.deps.hub.addSink(client);
     this.presence.join(user);
+    // The welcome is the first frame, and the client is registered with the hub in the same
+    // synchronous step: every placement after welcome.seq reaches it, and nothing precedes it.
+    const seq = this.welcome(client, cooldownUntil);
+    this.deps.hub.addSink(client);
+    // Records applied above the watermark before this client arrived (a gap is open) are not
+    // covered by welcome.seq and were broadcast before it listened: send them now.
+    const ahead = this.deps.hub.replay(seq);
+    if (ahead && ahead.length > 0) PixelHub.sendChunked(client, ahead);
+    const view = this.presenceView();
+    client.send({ type: "stats", activeUsers: view.activeUsers, connections: view.connections, scope: view.scope, timestamp: Date.now() });
+    client.send({ type: "user_list", users: view.users, timestamp: Date.now() });
     this.onLocalChange();
     ws.on("pong", () => (client.alive = true));
     ws.on("message", (data, isBinary) => this.onMessage(client, data as Buffer, isBinary));
     ws.on("close", () => this.drop(client));
     ws.on("error", (err) => this.log.debug({ err: err.message }, "socket error"));
-    void this.welcome(client);
     this.presenceChanged();
   }
 
-  private async welcome(client: Client): Promise<void> {
-    const { hub, service, config } = this.deps;
-    const seq = hub.board.seq;
-    let cooldownUntil = 0;
-    const local = service.knownRemainingMs(client.user.id);
-    if (local > 0) {
-      cooldownUntil = Date.now() + local;
-    } else if (config.cooldownMs > 0) {
-      try {
-        const stored = await this.deps.storage.getUser(client.user.id);
-        if (stored?.lastPlacedAt) cooldownUntil = Math.max(0, stored.lastPlacedAt + config.cooldownMs);
-      } catch {
-        // The database is down: the client learns its cooldown from the first reject instead.
-      }
+  /** The user's cooldown end for the welcome: this replica's own knowledge, else the database's. */
+  private async cooldownUntilOf(userId: string): Promise<number> {
+    const { service, config, storage } = this.deps;
+    const local = service.knownRemainingMs(userId);
+    if (local > 0) return Date.now() + local;
+    if (config.cooldownMs === 0) return 0;
+    try {
+      const stored = await storage.getUser(userId);
+      return stored?.lastPlacedAt ? stored.lastPlacedAt + config.cooldownMs : 0;
+    } catch {
+      return 0; // the database is down: the client learns its cooldown from the first reject instead
     }
+  }
+
+  /** Send the welcome. Must run in the same synchronous step as registering the client with the hub. */
+  private welcome(client: Client, cooldownUntil: number): number {
+    const { hub, config } = this.deps;
+    const seq = hub.board.seq;
     client.send({
       type: "welcome",
       protocol: PROTOCOL_VERSION,
@@ -228,13 +240,7 @@ export class Gateway {
       cooldownUntil,
       redis: this.deps.redisStatus(),
     });
-    // Records applied above the watermark before this client arrived (a gap is open) are not
-    // covered by welcome.seq and were broadcast before it listened: send them now.
-    const ahead = hub.replay(seq);
-    if (ahead && ahead.length > 0) PixelHub.sendChunked(client, ahead);
-    const view = this.presenceView();
-    client.send({ type: "stats", activeUsers: view.activeUsers, connections: view.connections, scope: view.scope, timestamp: Date.now() });
-    client.send({ type: "user_list", users: view.users, timestamp: Date.now() });
+    return seq;
   }
 
   private onMessage(client: Client, data: Buffer, isBinary: boolean): void {

@@ -65,10 +65,13 @@ export class TestClient {
   readonly records: PixelRecord[] = [];
   readonly seqs = new Set<number>();
   closeCode: number | null = null;
+  /** "binary" or the type of the first text frame: the protocol says it is always "welcome". */
+  firstFrame: string | null = null;
   private refCounter = 0;
 
   private constructor(readonly ws: WebSocket) {
     ws.on("message", (data, isBinary) => {
+      this.firstFrame ??= isBinary ? "binary" : (JSON.parse(data.toString()) as ServerMessage).type;
       if (isBinary) {
         const recs = decodePixelsToArray(new Uint8Array(data as Buffer));
         if (!recs) throw new Error("server sent a malformed PIXELS frame");

@@ -186,6 +186,37 @@ describe("WebSocket protocol", () => {
     b.close();
   });
 
+  it("always sends the welcome first, even while pixels stream", async () => {
+    // A non-zero cooldown makes the gateway read the joiner's cooldown from the database. Hold that
+    // read until the hub has flushed a PIXELS frame: a gateway that registered the client before its
+    // welcome was ready would then send it pixels first.
+    const busy = await startTestServer({ env: { COOLDOWN_MS: "1" } });
+    try {
+      const painter = await TestClient.connect(busy.url, (await newSession(busy.url, "streamer")).cookie);
+      let painting = true;
+      const loop = (async () => {
+        for (let i = 0; painting; i++) await painter.place(i % 100, i % 50, i % 32);
+      })();
+      const getUser = busy.storage.getUser.bind(busy.storage);
+      busy.storage.getUser = async (id) => {
+        const frames = busy.hub.counters.framesSent;
+        await waitFor(() => busy.hub.counters.framesSent > frames, 5_000, "a flushed tick");
+        return getUser(id);
+      };
+      const { cookie } = await newSession(busy.url, "joiner");
+      const joiners = await Promise.all(Array.from({ length: 5 }, () => TestClient.connect(busy.url, cookie)));
+      painting = false;
+      await loop;
+      expect(joiners.map((j) => j.firstFrame)).toEqual(joiners.map(() => "welcome"));
+      // A joiner counts itself in the stats it gets right after the welcome.
+      const firstStats = joiners[4].messages.find((m) => m.type === "stats") as { connections: number };
+      expect(firstStats.connections).toBeGreaterThanOrEqual(2);
+      for (const j of [painter, ...joiners]) j.close();
+    } finally {
+      await busy.close();
+    }
+  });
+
   it("broadcasts placements made over HTTP exactly like WebSocket ones", async () => {
     const watcher = await TestClient.connect(base, (await newSession(base, "watcher")).cookie);
     const { cookie } = await newSession(base, "http-painter");
