@@ -27,8 +27,13 @@ export const MAX_WS_FRAME_BYTES = 1024;
 export const MAX_REF_CHARS = 64;
 /** Server pings every client this often; a client that missed a whole interval is terminated. */
 export const WS_HEARTBEAT_INTERVAL_MS = 30_000;
-/** Pixel records are coalesced for at most this long before one PIXELS frame goes to every client. */
-export const FANOUT_TICK_MS = 20;
+/**
+ * At most one PIXELS frame per this interval goes to each client (sooner only when a frame is full);
+ * records arriving after a quiet tick go out at once. Sending a frame costs a write per client, so
+ * this bounds a replica's fan-out work to (1000 / FANOUT_TICK_MS) × clients frames per second
+ * whatever the placement rate (see docs/BENCHMARKS.md).
+ */
+export const FANOUT_TICK_MS = 50;
 /** A tick is flushed early once it holds this many records (9 bytes each → ~9 KiB frames). */
 export const FANOUT_MAX_RECORDS_PER_FRAME = 1024;
 /** stats / user_list pushes are coalesced to at most one per this interval (≤ 4 per second). */
@@ -58,6 +63,12 @@ export const MAX_REPLAY_RECORDS = 100_000;
 // ---- canvas service ----
 /** Placements waiting while a commit is in flight go to the database together, at most this many. */
 export const GROUP_COMMIT_MAX_PLACEMENTS = 2_000;
+/**
+ * Groups of one replica that may be on their way to the database at once. The counter-row lock
+ * serialises them there, so seqs stay dense with any value; 1 measured best (fewer, bigger groups
+ * than with 2, whose overlap of round trips did not pay for the extra statements).
+ */
+export const GROUP_COMMITS_IN_FLIGHT = 1;
 
 // ---- cluster (Redis) ----
 /** Each replica refreshes its presence record this often… */

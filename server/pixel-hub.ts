@@ -2,9 +2,16 @@
 //
 // Every committed placement enters here once — from this replica's canvas service, from other
 // replicas (Redis), or from a catch-up read of the database — and is applied to the board
-// (last writer wins by seq, duplicates dropped). New records are coalesced for one tick and sent
-// to every local client as one PIXELS frame, encoded once; the sockets' own buffers absorb slow
-// readers, and the gateway drops a client whose buffer grows past its bound.
+// (last writer wins by seq, duplicates dropped). New records are coalesced and sent to every local
+// client as one PIXELS frame, encoded once; the sockets' own buffers absorb slow readers, and the
+// gateway drops a client whose buffer grows past its bound.
+//
+// Ticks are a throttle with a leading edge: a frame goes out at most once per tick (or sooner when
+// it is full). Records arriving when the last frame is older than a tick go out at once (after the
+// current event-loop turn, so one commit group or one Redis message still makes one frame); records
+// arriving sooner wait for the end of the tick. The cost of a frame is per client (one write each),
+// so the frame rate, not the placement rate, is what a replica's CPU pays for: at most
+// 1000 / FANOUT_TICK_MS frames per second per client, however many placements they carry.
 
 import { Board } from "../lib/canvas";
 import { FANOUT_MAX_RECORDS_PER_FRAME, FANOUT_TICK_MS, MAX_REPLAY_RECORDS, REPLAY_RING_RECORDS } from "../lib/limits";
@@ -44,6 +51,9 @@ export class PixelHub {
   private readonly sinks = new Set<PixelSink>();
   private pending: PixelRecord[] = [];
   private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
+  /** performance.now() of the last frame sent (−∞ before the first). */
+  private lastFlush = -Infinity;
   private readonly tickMs: number;
   private readonly maxRecords: number;
   private readonly maxReplay: number;
@@ -103,9 +113,7 @@ export class PixelHub {
       fresh++;
       if (this.pending.length >= this.maxRecords) this.flush();
     }
-    if (this.pending.length > 0 && this.timer === null) {
-      this.timer = setTimeout(() => this.flush(), this.tickMs);
-    }
+    if (this.pending.length > 0) this.schedule();
     return fresh;
   }
 
@@ -140,13 +148,26 @@ export class PixelHub {
     }
   }
 
-  /** Send the pending tick now: one frame, encoded once, to every local client. */
+  /** Arrange the next frame: right after this turn when the last one is a tick old, else at the tick's end. */
+  private schedule(): void {
+    if (this.timer !== null || this.immediate !== null) return;
+    const wait = this.lastFlush + this.tickMs - performance.now();
+    if (wait <= 0) this.immediate = setImmediate(() => this.flush());
+    else this.timer = setTimeout(() => this.flush(), wait);
+  }
+
+  /** Send the pending records now: one frame, encoded once, to every local client. */
   flush(): void {
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;
     }
+    if (this.immediate !== null) {
+      clearImmediate(this.immediate);
+      this.immediate = null;
+    }
     if (this.pending.length === 0) return;
+    this.lastFlush = performance.now();
     const frame = encodePixels(this.pending);
     this.counters.framesSent++;
     this.counters.recordsSent += this.pending.length;

@@ -10,7 +10,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
-import { and, desc, eq, gt, inArray, sql } from "drizzle-orm";
+import { and, desc, eq, gt, sql } from "drizzle-orm";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
@@ -71,36 +71,87 @@ type AnyDb = PgDatabase<PgQueryResultHKT, Record<string, never>>;
 
 const dbNow = sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`.mapWith(Number);
 
+/** A raw parameterised query on the driver under drizzle (the hot path's hand-written statement); `name` prepares it once per connection. */
+type RawQuery = (name: string, text: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
+
+/**
+ * A whole group commit in one statement (one round trip, one implicit transaction):
+ *  1. lock the counter row (`meta`): commits are serialised cluster-wide, seqs stay dense;
+ *  2. lock the group's users — joined with `meta`, so only once the counter is held — and read
+ *     their last placement time. FOR UPDATE returns the latest committed row version even if it
+ *     changed after this statement's snapshot was taken, so the cooldown is read fresh;
+ *  3. decide in arrival order exactly as planCommit does: accepted when the user's cooldown is over
+ *     and, unless the cooldown is 0, it is that user's first placement in the group;
+ *  4. number the accepted ones base+1, base+2, … and insert them, stamp the users, advance the counter.
+ * Returns one row per request, in order: the user's previous placement time, the database clock,
+ * the base seq and the seq given (null when rejected).
+ */
+const COMMIT_GROUP_SQL = `
+with meta as (
+  select seq, (extract(epoch from clock_timestamp()) * 1000)::bigint as now
+  from canvas_meta where id = 1 for update
+),
+req as (
+  select r.ord, r.user_id, r.x, r.y, r.color
+  from unnest($1::text[], $2::int[], $3::int[], $4::int[]) with ordinality as r(user_id, x, y, color, ord)
+),
+prev as (
+  select u.id, u.last_placed_at from users u cross join meta
+  where u.id = any($1::text[])
+  for update of u
+),
+dec as (
+  select req.ord, req.user_id, req.x, req.y, req.color, prev.last_placed_at as last, meta.now, meta.seq as base,
+    (prev.last_placed_at is null or meta.now - prev.last_placed_at >= $5::bigint)
+      and ($5::bigint = 0 or row_number() over (partition by req.user_id order by req.ord) = 1) as ok
+  from req cross join meta left join prev on prev.id = req.user_id
+),
+acc as (
+  select ord, user_id, x, y, color, now, base + row_number() over (order by ord) as seq from dec where ok
+),
+ins as (
+  insert into placements (seq, x, y, color, user_id, placed_at)
+  select seq, x, y, color, user_id, now from acc
+),
+stamp as (
+  update users set last_placed_at = meta.now from meta where users.id in (select user_id from acc)
+),
+advance as (
+  update canvas_meta set seq = (select max(seq) from acc) where id = 1 and exists (select 1 from acc)
+)
+select dec.last::float8 as last, dec.now::float8 as now, dec.base::float8 as base, acc.seq::float8 as seq
+from dec left join acc on acc.ord = dec.ord
+order by dec.ord`;
+
 class DrizzleStorage implements Storage {
   constructor(
     readonly kind: "postgres" | "pglite",
     private readonly db: AnyDb,
+    private readonly raw: RawQuery,
     private readonly onClose: () => Promise<void>,
   ) {}
 
   async commitPlacements(requests: readonly PlacementRequest[], cooldownMs: number): Promise<CommitPlan> {
-    return this.db.transaction(async (tx) => {
-      const [meta] = await tx
-        .select({ seq: canvasMeta.seq, now: dbNow })
-        .from(canvasMeta)
-        .where(eq(canvasMeta.id, 1))
-        .for("update");
-      const ids = [...new Set(requests.map((r) => r.userId))];
-      const rows = await tx
-        .select({ id: users.id, lastPlacedAt: users.lastPlacedAt })
-        .from(users)
-        .where(inArray(users.id, ids));
-      const last = new Map(rows.map((r) => [r.id, r.lastPlacedAt]));
-      const plan = planCommit(requests, last, meta.now, cooldownMs, meta.seq);
-      if (plan.accepted.length > 0) {
-        await tx.insert(placements).values(
-          plan.accepted.map((p) => ({ seq: p.seq, x: p.x, y: p.y, color: p.color, userId: p.userId, placedAt: meta.now })),
-        );
-        await tx.update(users).set({ lastPlacedAt: meta.now }).where(inArray(users.id, plan.touchedUsers));
-        await tx.update(canvasMeta).set({ seq: plan.nextSeq }).where(eq(canvasMeta.id, 1));
-      }
-      return plan;
+    // One statement, so one round trip and its own transaction (see COMMIT_GROUP_SQL).
+    const rows = (await this.raw("tessera_commit_group", COMMIT_GROUP_SQL, [
+      requests.map((r) => r.userId),
+      requests.map((r) => r.x),
+      requests.map((r) => r.y),
+      requests.map((r) => r.color),
+      cooldownMs,
+    ])) as Array<{ last: number | null; now: number; base: number; seq: number | null }>;
+    if (rows.length !== requests.length) throw new Error(`group commit returned ${rows.length} rows for ${requests.length} placements`);
+    // The database decided under its locks; the same decision is recomputed by the pure planner
+    // from what the database saw, and the two must agree seq for seq.
+    const now = Number(rows[0].now);
+    const last = new Map<string, number | null>();
+    rows.forEach((row, i) => last.set(requests[i].userId, row.last === null ? null : Number(row.last)));
+    const plan = planCommit(requests, last, now, cooldownMs, Number(rows[0].base));
+    plan.decisions.forEach((d, i) => {
+      const seq = rows[i].seq === null ? null : Number(rows[i].seq);
+      if ((d.ok ? d.seq : null) !== seq) throw new Error(`group commit disagrees with the plan at ${i}: database seq ${seq}`);
     });
+    return plan;
   }
 
   async placementsAfter(after: number, limit: number): Promise<StoredPlacement[]> {
@@ -237,7 +288,8 @@ export async function openPglite(dataDir: string): Promise<Storage> {
     const db = drizzlePglite(client) as unknown as AnyDb;
     await migratePglite(db as never, { migrationsFolder: MIGRATIONS_DIR });
     await ensureMetaRow(db);
-    return new DrizzleStorage("pglite", db, async () => {
+    const raw: RawQuery = async (_name, text, params) => (await client.query<Record<string, unknown>>(text, params)).rows;
+    return new DrizzleStorage("pglite", db, raw, async () => {
       await client.close();
       unlock();
     });
@@ -267,5 +319,7 @@ export async function openPostgres(url: string, onError: (err: Error) => void): 
     client.release();
   }
   await ensureMetaRow(db);
-  return new DrizzleStorage("postgres", db, () => pool.end());
+  // Named: prepared once per pooled connection, then only bound and executed.
+  const raw: RawQuery = async (name, text, values) => (await pool.query({ name, text, values })).rows;
+  return new DrizzleStorage("postgres", db, raw, () => pool.end());
 }

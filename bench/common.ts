@@ -1,0 +1,162 @@
+// Shared by the benchmark's orchestrator and its load-generator workers: the message types between
+// them, the send-time encoding of placements, and a latency histogram that merges across processes.
+
+/** Board side used by every scenario (the default 1000×1000 board). */
+export const BOARD_SIDE = 1000;
+
+/**
+ * Each placement carries its own send time in its coordinates, so any client that receives the
+ * record (a 9-byte PIXELS record or a Socket.IO JSON event) knows when it was sent without any
+ * lookup: v = sendTimeMs mod PERIOD; color = v % 16; x = (v / 16) % 1000; y = v / 16000.
+ * All workers run on one machine and share its clock, so `Date.now()` is comparable across them.
+ */
+const COLORS_USED = 16;
+export const STAMP_PERIOD_MS = BOARD_SIDE * BOARD_SIDE * COLORS_USED; // 16,000,000 ms ≈ 4.4 h
+
+export function stampPlacement(nowMs: number): { x: number; y: number; color: number } {
+  const v = nowMs % STAMP_PERIOD_MS;
+  const r = Math.floor(v / COLORS_USED);
+  return { x: r % BOARD_SIDE, y: Math.floor(r / BOARD_SIDE), color: v % COLORS_USED };
+}
+
+/** Latency in ms of a record stamped by `stampPlacement`, received at `nowMs`. */
+export function latencyOf(nowMs: number, x: number, y: number, color: number): number {
+  const sent = (y * BOARD_SIDE + x) * COLORS_USED + color;
+  let d = (nowMs % STAMP_PERIOD_MS) - sent;
+  if (d < 0) d += STAMP_PERIOD_MS;
+  return d;
+}
+
+/** 1-ms buckets up to this; slower samples land in the last bucket (max is kept exactly). */
+export const HIST_BUCKETS = 30_001;
+
+export class Histogram {
+  readonly counts: Uint32Array;
+  n = 0;
+  max = 0;
+  sum = 0;
+
+  constructor(counts?: Uint32Array) {
+    this.counts = counts ?? new Uint32Array(HIST_BUCKETS);
+  }
+
+  add(ms: number, times = 1): void {
+    const b = ms < HIST_BUCKETS - 1 ? (ms < 0 ? 0 : Math.floor(ms)) : HIST_BUCKETS - 1;
+    this.counts[b] += times;
+    this.n += times;
+    this.sum += ms * times;
+    if (ms > this.max) this.max = ms;
+  }
+
+  merge(o: HistogramJson): void {
+    for (const [b, c] of o.sparse) this.counts[b] += c;
+    this.n += o.n;
+    this.sum += o.sum;
+    if (o.max > this.max) this.max = o.max;
+  }
+
+  /** The q-quantile (0…1) in ms; bucket b covers [b, b+1). */
+  quantile(q: number): number | null {
+    if (this.n === 0) return null;
+    const target = Math.max(1, Math.ceil(q * this.n));
+    let acc = 0;
+    for (let b = 0; b < this.counts.length; b++) {
+      acc += this.counts[b];
+      if (acc >= target) return b === HIST_BUCKETS - 1 ? this.max : b;
+    }
+    return this.max;
+  }
+
+  toJson(): HistogramJson {
+    const sparse: Array<[number, number]> = [];
+    for (let b = 0; b < this.counts.length; b++) if (this.counts[b] > 0) sparse.push([b, this.counts[b]]);
+    return { sparse, n: this.n, max: this.max, sum: this.sum };
+  }
+
+  reset(): void {
+    this.counts.fill(0);
+    this.n = 0;
+    this.max = 0;
+    this.sum = 0;
+  }
+
+  summary(): { n: number; p50: number | null; p99: number | null; max: number | null; mean: number | null } {
+    return {
+      n: this.n,
+      p50: this.quantile(0.5),
+      p99: this.quantile(0.99),
+      max: this.n ? Math.round(this.max) : null,
+      mean: this.n ? Math.round((this.sum / this.n) * 10) / 10 : null,
+    };
+  }
+}
+
+export interface HistogramJson {
+  sparse: Array<[number, number]>;
+  n: number;
+  max: number;
+  sum: number;
+}
+
+// ---------------------------------------------------------------- orchestrator ⇄ worker
+
+export type Target = "tessera" | "socketio";
+
+export interface ConnectSpec {
+  target: Target;
+  /** One URL per replica; client i goes to urls[i % urls.length]. */
+  urls: string[];
+  count: number;
+  /** How many of this worker's clients place (the first `placers`, spread over the replicas). */
+  placers: number;
+  /** Session cookies (Tessera) shared round-robin by the clients. */
+  cookies: string[];
+  /** Local source addresses to spread connections over (ephemeral ports per address). */
+  localAddresses: string[];
+  /** Connections opened at once. */
+  concurrency: number;
+  /** Idle mode: no message handling beyond counting (scenario 3). */
+  idle?: boolean;
+}
+
+export type WorkerCommand =
+  | { id: number; cmd: "connect"; spec: ConnectSpec }
+  | { id: number; cmd: "place"; ratePerS: number; durationMs: number }
+  | { id: number; cmd: "collect" }
+  | { id: number; cmd: "received" }
+  | { id: number; cmd: "durable"; durationMs: number; window: number }
+  | { id: number; cmd: "close" }
+  | { id: number; cmd: "exit" };
+
+export interface ConnectResult {
+  opened: number;
+  failed: number;
+  ms: number;
+  firstError?: string;
+}
+
+export interface PlaceResult {
+  sent: number;
+  acked: number;
+  rejected: number;
+  minSeq: number | null;
+  maxSeq: number | null;
+  ackHist: HistogramJson;
+}
+
+export interface CollectResult {
+  received: number;
+  hist: HistogramJson;
+  clients: number;
+  /** Connections that closed during the step. */
+  closed: number;
+}
+
+export interface DurableResult {
+  acked: number;
+  rejected: number;
+  ackHist: HistogramJson;
+  ms: number;
+}
+
+export type WorkerReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };

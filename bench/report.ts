@@ -1,0 +1,128 @@
+// Rendering of benchmark results: Markdown tables for docs/BENCHMARKS.md and the SVG chart of p99
+// latency against placement rate (Tessera and the baseline) that the README links.
+
+import type { Results, SweepResult } from "./run";
+
+const fmt = (v: number | null | undefined, unit = "") => (v === null || v === undefined ? "–" : `${v.toLocaleString("en-US")}${unit}`);
+
+export function markdownTables(r: Results): string {
+  const lines: string[] = [];
+  lines.push(`Run \`${r.command}\` on ${r.date.slice(0, 16).replace("T", " ")} UTC — ${r.machine.cpus} × ${r.machine.model}, ${r.machine.memGb} GB, Node ${r.machine.node}, Linux ${r.machine.kernel}; load average ${r.machine.loadAvgAtStart[0]} at the start (\`other\` CPU: processes outside the benchmark).${r.quick ? " **Quick run (short steps).**" : ""}`);
+  lines.push("");
+  if (r.targets?.length) {
+    lines.push("| target | goal | measured | met |", "|---|---|---|---|");
+    for (const t of r.targets) lines.push(`| ${t.name} | ${t.target} | ${t.measured} | ${t.met === null ? "–" : t.met ? "yes" : "**no**"} |`);
+    lines.push("");
+  }
+  for (const s of r.sweeps) {
+    lines.push(`**Scenario 1 — fan-out sweep, ${s.target}:** ${s.clients.toLocaleString("en-US")} clients over 2 processes (connected in ${(s.connect.ms / 1000).toFixed(1)} s), ${s.placers} of them placing, ${(r.params.stepMs / 1000).toFixed(0)} s per rate. Latency is from the placer's send to receipt at every client. CPU in cores (this machine has ${r.machine.cpus}).`);
+    lines.push("");
+    lines.push("| rate /s | acked | delivered / expected | p50 ms | p99 ms | max ms | ack p99 ms | CPU server | redis | postgres | generator | other | server RSS MB | pass |");
+    lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|");
+    for (const st of s.steps) {
+      const ratio = st.expected ? `${((100 * st.delivered) / st.expected).toFixed(st.delivered === st.expected ? 0 : 3)} %` : "–";
+      lines.push(
+        `| ${fmt(st.rate)} | ${fmt(st.acked)} | ${ratio}${st.closed ? ` (${st.closed} dropped)` : ""} | ${fmt(st.p50)} | ${fmt(st.p99)} | ${fmt(st.max)} | ${fmt(st.ackP99)} | ${st.cpu.server} | ${st.cpu.redis} | ${st.cpu.postgres} | ${st.cpu.generator} | ${st.cpu.other} | ${st.serverRssMb.join(" + ")} | ${st.pass ? "✓" : "✗"} |`,
+      );
+    }
+    lines.push("");
+    if (s.retried.length) lines.push(`Steps run twice because the first attempt failed (first attempt's p99 / other CPU): ${s.retried.map((st) => `${fmt(st.rate)}/s (${fmt(st.p99)} ms / ${st.cpu.other})`).join(", ")}.`, "");
+    lines.push(`Highest passing rate (p99 ≤ 100 ms, zero loss): **${fmt(s.bestRate)}/s**.`);
+    lines.push("");
+  }
+  if (r.durable?.length) {
+    lines.push("**Scenario 2 — durable throughput** (cooldown 0; clients split over both replicas; each sends its next placement when an ack returns):");
+    lines.push("");
+    lines.push("| clients | in flight each | acked placements/s | ack p50 ms | ack p99 ms | ack max ms | CPU server | postgres | generator | other |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (const d of r.durable) {
+      lines.push(`| ${d.clients} | ${d.window} | **${fmt(d.ackedPerS)}** | ${fmt(d.ackP50 === null ? null : Math.round(d.ackP50 * 10) / 10)} | ${fmt(d.ackP99)} | ${fmt(d.ackMax)} | ${d.cpu.server} | ${d.cpu.postgres} | ${d.cpu.generator} | ${d.cpu.other} |`);
+    }
+    lines.push("");
+  }
+  if (r.idle) {
+    const i = r.idle;
+    lines.push(`**Scenario 3 — idle connections on one replica:** ${fmt(i.opened)} of ${fmt(i.connections)} opened (${i.failed} failed) in ${i.seconds} s = **${fmt(i.perS)} connections/s**; RSS ${i.rssBeforeMb} → ${i.rssAfterMb} MB = **${(i.bytesPerConnection / 1024).toFixed(1)} KB per connection** (live JS heap + external after a full GC: ${(i.heapBytesPerConnection / 1024).toFixed(1)} KB per connection).`);
+    lines.push("");
+  }
+  if (r.canvas) {
+    const c = r.canvas as Record<string, Record<string, unknown>>;
+    lines.push(`**Scenario 4 — \`GET /api/canvas\`**, ${c.board} board fully painted (1,000,000 bytes raw), times measured by a local client (request to last byte):`);
+    lines.push("");
+    lines.push("| request | p50 ms | p99 ms | bytes |", "|---|---:|---:|---:|");
+    lines.push(`| first request after start (gzip built) | ${c.coldGzip.ms} | – | ${fmt(c.coldGzip.bytes as number)} |`);
+    const row = (name: string, x: Record<string, unknown>) => lines.push(`| ${name} | ${x.p50Ms} | ${x.p99Ms} | ${fmt(x.bytes as number)} |`);
+    row("gzip, cached", c.warmGzip);
+    row("identity, cached", c.warmRaw);
+    row("If-None-Match → 304", c.notModified);
+    row(`gzip while 1,000 placements/s change the seq (${c.underPlacements1000PerS.distinctSeqs} distinct seqs served)`, c.underPlacements1000PerS);
+    lines.push("");
+  }
+  if (r.outage) {
+    const o = r.outage as Record<string, unknown> & { latency: { p50: number; p99: number; max: number } };
+    lines.push(
+      `**Scenario 5 — Redis outage:** ${fmt(o.clients as number)} clients, ${fmt(o.rate as number)} placements/s, redis-server killed for ${(o.outageMs as number) / 1000} s and restarted. Replicas saw it down after ${o.noticedDownMs} ms and up again ${o.redisUpAfterMs} ms after the restart; the load ran on through the restart and stopped ${o.loadStoppedAfterMs} ms after it; every client had every acked placement **${o.catchUpMs} ms** after the last ack (catch-up); delivered ${(o.delivered as number).toLocaleString("en-US")} of ${(o.expected as number).toLocaleString("en-US")}; latency over the whole episode p50 ${o.latency.p50} / p99 ${o.latency.p99} / max ${o.latency.max} ms.`,
+    );
+    lines.push("");
+  }
+  return lines.join("\n");
+}
+
+// ---------------------------------------------------------------- SVG
+
+export function latencySvg(r: Results): string {
+  const W = 720;
+  const H = 420;
+  const m = { l: 70, r: 170, t: 40, b: 55 };
+  const pw = W - m.l - m.r;
+  const ph = H - m.t - m.b;
+  const rates = r.sweeps.flatMap((s) => s.steps.map((st) => st.rate));
+  const xMin = Math.min(10, ...rates);
+  const xMax = Math.max(10_000, ...rates);
+  const yMin = 1;
+  const yMax = Math.max(10_000, ...r.sweeps.flatMap((s) => s.steps.map((st) => st.p99 ?? 1)));
+  const lx = (v: number) => m.l + ((Math.log10(v) - Math.log10(xMin)) / (Math.log10(xMax) - Math.log10(xMin))) * pw;
+  const ly = (v: number) => m.t + ph - ((Math.log10(Math.max(v, yMin)) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin))) * ph;
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, sans-serif" font-size="12">`);
+  out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
+  out.push(`<text x="${m.l}" y="22" font-size="14" font-weight="600">p99 latency (send → every client) against placement rate, 2,000 clients</text>`);
+  // grid and axes
+  for (const v of [10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000].filter((v) => v >= xMin && v <= xMax)) {
+    out.push(`<line x1="${lx(v)}" y1="${m.t}" x2="${lx(v)}" y2="${m.t + ph}" stroke="#eee"/>`);
+    out.push(`<text x="${lx(v)}" y="${m.t + ph + 16}" text-anchor="middle">${v.toLocaleString("en-US")}</text>`);
+  }
+  for (let v = 1; v <= yMax; v *= 10) {
+    out.push(`<line x1="${m.l}" y1="${ly(v)}" x2="${m.l + pw}" y2="${ly(v)}" stroke="#eee"/>`);
+    out.push(`<text x="${m.l - 6}" y="${ly(v) + 4}" text-anchor="end">${v >= 1000 ? `${v / 1000} s` : `${v} ms`}</text>`);
+  }
+  out.push(`<line x1="${m.l}" y1="${ly(100)}" x2="${m.l + pw}" y2="${ly(100)}" stroke="#c33" stroke-dasharray="5 4"/>`);
+  out.push(`<text x="${m.l + pw - 4}" y="${ly(100) - 5}" text-anchor="end" fill="#c33">100 ms target</text>`);
+  out.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" fill="none" stroke="#999"/>`);
+  out.push(`<text x="${m.l + pw / 2}" y="${H - 14}" text-anchor="middle">placements per second (log scale)</text>`);
+  out.push(`<text transform="translate(16 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">p99 latency (log scale)</text>`);
+  const colors = ["#1f6feb", "#d1242f", "#2da44e"];
+  r.sweeps.forEach((s: SweepResult, k) => {
+    const c = colors[k % colors.length];
+    const pts = s.steps.filter((st) => st.p99 !== null);
+    out.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${pts.map((st) => `${lx(st.rate).toFixed(1)},${ly(st.p99!).toFixed(1)}`).join(" ")}"/>`);
+    for (const st of pts) {
+      const x = lx(st.rate).toFixed(1);
+      const y = ly(st.p99!).toFixed(1);
+      out.push(st.pass ? `<circle cx="${x}" cy="${y}" r="4" fill="${c}"/>` : `<circle cx="${x}" cy="${y}" r="4" fill="#fff" stroke="${c}" stroke-width="2"/>`);
+    }
+    const ly0 = m.t + 14 + k * 34;
+    out.push(`<line x1="${m.l + pw + 14}" y1="${ly0}" x2="${m.l + pw + 34}" y2="${ly0}" stroke="${c}" stroke-width="2"/>`);
+    out.push(`<text x="${m.l + pw + 40}" y="${ly0 + 4}">${escapeXml(s.target)}</text>`);
+    out.push(`<text x="${m.l + pw + 40}" y="${ly0 + 18}" fill="#555">best: ${s.bestRate.toLocaleString("en-US")}/s</text>`);
+  });
+  out.push(`<text x="${m.l + pw + 14}" y="${m.t + 90}" fill="#555">● passed (p99 ≤ 100 ms,</text>`);
+  out.push(`<text x="${m.l + pw + 14}" y="${m.t + 104}" fill="#555">   zero loss)</text>`);
+  out.push(`<text x="${m.l + pw + 14}" y="${m.t + 120}" fill="#555">○ failed</text>`);
+  out.push(`<text x="${m.l}" y="${H - 32 + 30}" fill="#777" font-size="10">${escapeXml(`${r.command} · ${r.date.slice(0, 10)} · ${r.machine.cpus} cores shared by servers, Redis, PostgreSQL and load generator`)}</text>`);
+  out.push("</svg>");
+  return out.join("\n") + "\n";
+}
+
+function escapeXml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}

@@ -1,0 +1,73 @@
+// The hub's fan-out ticks: a throttle with a leading edge, one frame per tick for every client,
+// local and remote records in the same frame, early flush of a full frame.
+
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { decodePixelsToArray, type PixelRecord } from "../lib/protocol";
+import { type CommittedPlacement, type Fanout, PixelHub, type PixelSink } from "./pixel-hub";
+
+class Sink implements PixelSink {
+  frames: PixelRecord[][] = [];
+  sendPixels(frame: Uint8Array): void {
+    this.frames.push(decodePixelsToArray(frame)!);
+  }
+}
+
+const rec = (seq: number): PixelRecord => ({ seq, x: seq % 8, y: 0, color: seq % 32 });
+const local = (seq: number): CommittedPlacement => ({ ...rec(seq), userId: "u", username: "u", placedAt: 0 });
+
+describe("PixelHub ticks", () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setImmediate", "clearImmediate", "performance"] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("sends a record after a quiet tick at once, and coalesces what follows within the tick", () => {
+    const hub = new PixelHub(8, 8, undefined, { tickMs: 50 });
+    const a = new Sink();
+    const b = new Sink();
+    hub.addSink(a);
+    hub.addSink(b);
+    hub.ingest([rec(1)]);
+    expect(a.frames).toHaveLength(0); // not inside the same turn…
+    vi.advanceTimersToNextTimer(); // …but right after it (setImmediate), not a tick later
+    expect(a.frames).toEqual([[rec(1)]]);
+    vi.advanceTimersByTime(10);
+    hub.ingest([rec(2)]);
+    vi.advanceTimersByTime(10);
+    hub.ingest([rec(3), rec(4)]);
+    vi.advanceTimersByTime(29);
+    expect(a.frames).toHaveLength(1); // still inside the tick that began with frame 1
+    vi.advanceTimersByTime(1);
+    expect(a.frames).toEqual([[rec(1)], [rec(2), rec(3), rec(4)]]);
+    expect(b.frames).toEqual(a.frames); // the same frame for every client
+    expect(hub.counters.framesSent).toBe(2);
+    hub.close();
+  });
+
+  it("puts local and remote records of one tick into one frame and publishes only the local ones", () => {
+    const published: number[][] = [];
+    const fanout: Fanout = { publish: (rs) => published.push(rs.map((r) => r.seq)) };
+    const hub = new PixelHub(8, 8, fanout, { tickMs: 50 });
+    const s = new Sink();
+    hub.addSink(s);
+    hub.ingestLocal([local(1), local(2)]);
+    hub.ingest([rec(3)]); // from another replica, same turn
+    vi.advanceTimersToNextTimer();
+    expect(s.frames).toEqual([[rec(1), rec(2), rec(3)]]);
+    expect(published).toEqual([[1, 2]]); // one message per commit group
+    hub.close();
+  });
+
+  it("flushes a full frame before the tick ends, and drops duplicates", () => {
+    const hub = new PixelHub(8, 8, undefined, { tickMs: 50, maxRecordsPerFrame: 3 });
+    const s = new Sink();
+    hub.addSink(s);
+    hub.ingest([rec(1), rec(2), rec(3), rec(4), rec(2)]);
+    expect(s.frames).toEqual([[rec(1), rec(2), rec(3)]]);
+    vi.advanceTimersByTime(50);
+    expect(s.frames).toEqual([[rec(1), rec(2), rec(3)], [rec(4)]]);
+    hub.close();
+  });
+});
