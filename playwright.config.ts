@@ -48,6 +48,8 @@ export default defineConfig({
       PORT: String(port),
       DATA_DIR: dataDir,
       COOLDOWN_MS: "1500",
+      // Every spec's browser contexts come from 127.0.0.1: the per-IP session limit must not decide a test.
+      SESSIONS_PER_IP_PER_MIN: "1000",
       LOG_LEVEL: "warn",
     },
   },

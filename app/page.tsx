@@ -3,6 +3,7 @@
 
 import { useEffect } from "react";
 import { BoardView } from "@/components/BoardView";
+import { CoordsChip } from "@/components/CoordsChip";
 import { NameForm } from "@/components/NameForm";
 import { Palette } from "@/components/Palette";
 import { PixelInfo } from "@/components/PixelInfo";
@@ -13,12 +14,13 @@ import { Logo } from "@/components/Icons";
 import { checkSession, startLive, stopLive, trackUrl } from "@/lib/client/controller";
 import { useTessera } from "@/lib/client/store";
 
+// Ask who we are as soon as this module runs (the answer is usually already here: the head script
+// prefetched it), not after hydration: with a session, the board starts loading before React has
+// finished hydrating the splash.
+if (typeof window !== "undefined") void checkSession();
+
 export default function Home() {
   const auth = useTessera((s) => s.auth);
-
-  useEffect(() => {
-    void checkSession();
-  }, []);
 
   useEffect(() => {
     if (auth !== "authenticated") return;
@@ -72,6 +74,7 @@ export default function Home() {
       <TopBar />
       <main className="stage">
         <BoardView />
+        <CoordsChip />
         <PixelInfo />
         <Toasts />
       </main>

@@ -6,8 +6,13 @@ import { useCallback, useEffect, useLayoutEffect, useRef } from "react";
 import { useShallow } from "zustand/react/shallow";
 import {
   attachCanvas,
+  boardVisible,
   canvasResized,
+  clearTarget,
   closePixelInfo,
+  cycleColor,
+  moveTarget,
+  targetCentre,
   inspect,
   panBy,
   pickAt,
@@ -146,33 +151,40 @@ export function BoardView() {
     return () => el.removeEventListener("wheel", onWheel);
   }, [localPoint]);
 
-  // Keyboard: arrows/WASD pan, +/- zoom, 1-9/0 colours, i eyedropper, Esc closes, Enter places target.
+  // Keyboard: arrows/WASD pan (or move the keyboard cursor), +/- zoom, 1-9/0 and [ ] colours,
+  // i eyedropper, Enter/Space target then place, Esc closes.
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.ctrlKey || e.metaKey || e.altKey || isTyping(e.target)) return;
+      const s = getState();
+      const cursor = s.target !== null && s.targetBy === "keyboard";
       const step = KEY_PAN_PX * (e.shiftKey ? 4 : 1);
+      const cells = e.shiftKey ? 10 : 1;
+      const move = (dx: number, dy: number) => (cursor ? moveTarget(dx * cells, dy * cells) : panBy(-dx * step, -dy * step));
+      const el = e.target as HTMLElement | null;
+      const onBoard = !el || el === document.body || el === document.documentElement || el === viewportRef.current;
       const k = e.key;
       let handled = true;
       switch (k) {
         case "ArrowLeft":
         case "a":
         case "A":
-          panBy(step, 0);
+          move(-1, 0);
           break;
         case "ArrowRight":
         case "d":
         case "D":
-          panBy(-step, 0);
+          move(1, 0);
           break;
         case "ArrowUp":
         case "w":
         case "W":
-          panBy(0, step);
+          move(0, -1);
           break;
         case "ArrowDown":
         case "s":
         case "S":
-          panBy(0, -step);
+          move(0, 1);
           break;
         case "+":
         case "=":
@@ -182,6 +194,12 @@ export function BoardView() {
         case "_":
           zoomOut();
           break;
+        case "[":
+          cycleColor(-1);
+          break;
+        case "]":
+          cycleColor(1);
+          break;
         case "f":
         case "F":
           fitToScreen();
@@ -190,21 +208,20 @@ export function BoardView() {
         case "I":
           toggleEyedropper();
           break;
-        case "Escape": {
-          const s = getState();
+        case "Escape":
           if (s.pixelInfo) closePixelInfo();
-          else if (s.target) setState({ target: null });
+          else if (s.target) clearTarget();
           else if (s.tool === "pick") setState({ tool: "place" });
           else handled = false;
           break;
-        }
-        case "Enter": {
-          const t = getState().target;
-          const el = e.target as HTMLElement | null;
-          if (t && (!el || el === document.body || el === viewportRef.current)) placeAt(t.x, t.y);
-          else handled = false;
+        case "Enter":
+        case " ":
+          // Buttons and links keep their own Enter/Space.
+          if (!onBoard) handled = false;
+          else if (!s.target) targetCentre();
+          else if (s.tool === "pick") pickAt(s.target.x, s.target.y);
+          else placeAt(s.target.x, s.target.y);
           break;
-        }
         default:
           if (/^[0-9]$/.test(k)) {
             // Keyboard order: 1…9 then 0 pick the first ten colours.
@@ -323,7 +340,8 @@ export function BoardView() {
     const s = getState();
     if (p.type === "touch") {
       if (s.tool === "pick") pickAt(x, y);
-      else setState({ target: samePoint(s.target, g.pixel) ? null : g.pixel });
+      else if (samePoint(s.target, g.pixel)) setState({ target: null, targetBy: null });
+      else setState({ target: g.pixel, targetBy: "touch" });
       return;
     }
     if (g.shift) void inspect(x, y);
@@ -332,6 +350,9 @@ export function BoardView() {
   };
 
   const ready = boardReady && view !== null;
+  useLayoutEffect(() => {
+    if (ready) boardVisible();
+  }, [ready]);
   const zoom = view?.zoom ?? 1;
   const showGrid = ready && zoom >= GRID_MIN_ZOOM;
   const vpSize = useTessera((s) => s.viewportSize);
@@ -370,7 +391,7 @@ export function BoardView() {
       className={`viewport tool-${tool}`}
       data-testid="viewport"
       role="application"
-      aria-label="Canvas. Click to place a pixel, Shift+click to see who placed it. Arrow keys pan, plus and minus zoom, 1 to 0 pick colours, I picks a colour from the board."
+      aria-label="Canvas. Click to place a pixel, Shift+click to see who placed it. Arrow keys pan, plus and minus zoom, 1 to 0 and square brackets pick colours, I picks a colour from the board. Enter shows a cursor that the arrow keys move; Enter again places the pixel there, Escape hides it."
       tabIndex={0}
       onPointerDown={onPointerDown}
       onPointerMove={onPointerMove}

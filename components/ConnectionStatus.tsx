@@ -45,7 +45,7 @@ export function ConnectionStatus() {
       >
         <span className="conn-dot" aria-hidden="true" />
         <span className="conn-label">{label}</span>
-        {state === "degraded" && <span className="conn-detail">Redis down — only this server&apos;s users counted</span>}
+        {state === "degraded" && <span className="conn-detail">Redis down</span>}
         <span className="sr-only">. {detail}</span>
       </div>
       {state === "offline" && !browserOffline && (

@@ -8,11 +8,23 @@ import { CheckIcon, TimerIcon } from "./Icons";
 
 /** Countdown refresh rate: fast enough for tenths of a second. */
 const TICK_MS = 100;
+/** How long the badge glows when placing becomes possible again. */
+const READY_PULSE_MS = 1_800;
 
 export function CooldownIndicator() {
   const until = useTessera((s) => s.cooldownUntil);
   const cooldownMs = useTessera((s) => s.cooldownMs);
+  const readyAt = useTessera((s) => s.readyAt);
   const [now, setNow] = useState(0);
+  const [pulse, setPulse] = useState(false);
+
+  // The cooldown just ended: a short glow on the badge (the chime, if on, comes from the controller).
+  useEffect(() => {
+    if (readyAt === 0) return;
+    setPulse(true);
+    const t = setTimeout(() => setPulse(false), READY_PULSE_MS);
+    return () => clearTimeout(t);
+  }, [readyAt]);
 
   useEffect(() => {
     setNow(Date.now());
@@ -37,7 +49,7 @@ export function CooldownIndicator() {
 
   return (
     <div
-      className={`cooldown${cooling ? " is-cooling" : " is-ready"}`}
+      className={`cooldown${cooling ? " is-cooling" : " is-ready"}${!cooling && pulse ? " just-ready" : ""}`}
       data-testid="cooldown"
       data-state={cooling ? "cooling" : "ready"}
       role="timer"

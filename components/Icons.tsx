@@ -98,3 +98,26 @@ export const Logo = ({ size = 26 }: { size?: number }) => (
     <rect x="17" y="17" width="13" height="13" rx="3" fill="#00CC78" />
   </svg>
 );
+
+export const SoundOnIcon = () => (
+  <Icon>
+    <path d="M11 5 6 9H3v6h3l5 4z" />
+    <path d="M15.5 8.5a5 5 0 0 1 0 7" />
+    <path d="M18.5 5.5a9 9 0 0 1 0 13" />
+  </Icon>
+);
+
+export const SoundOffIcon = () => (
+  <Icon>
+    <path d="M11 5 6 9H3v6h3l5 4z" />
+    <path d="m16 9 5 6" />
+    <path d="m21 9-5 6" />
+  </Icon>
+);
+
+export const EditIcon = () => (
+  <Icon>
+    <path d="M12 20h9" />
+    <path d="M16.5 3.5a2.12 2.12 0 0 1 3 3L7 19l-4 1 1-4z" />
+  </Icon>
+);

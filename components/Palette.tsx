@@ -79,8 +79,10 @@ export function Palette() {
           {target ? (
             <>
               <span className="place-dot" style={{ background: selectedHex }} aria-hidden="true" />
-              Place at {target.x}, {target.y}
+              Place ({target.x}, {target.y})
             </>
+          ) : tool === "pick" ? (
+            "Tap a pixel to take its colour"
           ) : (
             "Tap a pixel"
           )}

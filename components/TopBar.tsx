@@ -1,33 +1,30 @@
 "use client";
-// The dark toolbar: brand, connection, who is online, hovered coordinates, cooldown, view and links.
+// The dark toolbar: brand and connection on the left; cooldown, sound, zoom, links and who is online
+// on the right. (Coordinates and zoom level sit on the board: components/CoordsChip.tsx.)
 
 import { useShallow } from "zustand/react/shallow";
-import { copyLink, fitToScreen, zoomIn, zoomOut } from "@/lib/client/controller";
+import { copyLink, fitToScreen, setSound, zoomIn, zoomOut } from "@/lib/client/controller";
 import { useTessera } from "@/lib/client/store";
 import { ConnectionStatus } from "./ConnectionStatus";
 import { CooldownIndicator } from "./CooldownIndicator";
-import { DownloadIcon, FitIcon, LinkIcon, Logo, MinusIcon, PlusIcon, UsersIcon } from "./Icons";
-
-function formatZoom(z: number): string {
-  return z >= 10 ? `${Math.round(z)}×` : z >= 1 ? `${Math.round(z * 10) / 10}×` : `${Math.round(z * 100)}%`;
-}
+import { DownloadIcon, FitIcon, LinkIcon, Logo, MinusIcon, PlusIcon, SoundOffIcon, SoundOnIcon, UsersIcon } from "./Icons";
 
 export function TopBar() {
-  const { activeUsers, scope, hover, target, zoom, sidebarOpen } = useTessera(
+  const { activeUsers, scope, redis, sidebarOpen, soundOn } = useTessera(
     useShallow((s) => ({
       activeUsers: s.activeUsers,
       scope: s.scope,
-      hover: s.hover,
-      target: s.target,
-      zoom: s.view?.zoom ?? null,
+      redis: s.redis,
+      soundOn: s.soundOn,
       sidebarOpen: s.sidebarOpen,
     })),
   );
-  const shown = hover ?? target;
+  // With Redis down a replica can only count its own users: say so next to the number.
+  const localOnly = scope === "local" && redis === "down";
 
   return (
     <header className="topbar">
-      <div className="topbar-group">
+      <div className="topbar-group topbar-left">
         <div className="brand">
           <Logo />
           <span className="brand-name">Tessera</span>
@@ -35,17 +32,19 @@ export function TopBar() {
         <ConnectionStatus />
       </div>
 
-      <div className="topbar-group topbar-middle">
-        <span className="coords" data-testid="coords" aria-live="off" title="Pixel under the pointer">
-          {shown ? `(${shown.x}, ${shown.y})` : "( –, – )"}
-        </span>
-        <span className="zoom-level" title="Zoom: screen pixels per board pixel">
-          {zoom !== null ? formatZoom(zoom) : "–"}
-        </span>
-      </div>
-
       <div className="topbar-group topbar-right">
         <CooldownIndicator />
+        <button
+          type="button"
+          className={`icon-btn sound-btn hide-phone${soundOn ? " is-active" : ""}`}
+          aria-pressed={soundOn}
+          aria-label="Sound when you can place again"
+          title={soundOn ? "Sound when you can place again: on" : "Sound when you can place again: off"}
+          data-testid="sound-toggle"
+          onClick={() => setSound(!soundOn)}
+        >
+          {soundOn ? <SoundOnIcon /> : <SoundOffIcon />}
+        </button>
         <div className="btn-group" role="group" aria-label="Zoom">
           <button type="button" className="icon-btn" aria-label="Zoom out" title="Zoom out (−)" onClick={zoomOut}>
             <MinusIcon />
@@ -57,23 +56,31 @@ export function TopBar() {
             <FitIcon />
           </button>
         </div>
-        <button type="button" className="icon-btn hide-phone" aria-label="Copy a link to this view" title="Copy link to this view" data-testid="copy-link" onClick={() => void copyLink()}>
+        <button type="button" className="icon-btn hide-tablet" aria-label="Copy a link to this view" title="Copy link to this view" data-testid="copy-link" onClick={() => void copyLink()}>
           <LinkIcon />
         </button>
-        <a className="icon-btn hide-phone" href="/api/canvas.png" download="tessera.png" aria-label="Download PNG" title="Download the canvas as PNG" data-testid="download-png">
+        <a className="icon-btn hide-tablet" href="/api/canvas.png" download="tessera.png" aria-label="Download PNG" title="Download the canvas as PNG" data-testid="download-png">
           <DownloadIcon />
         </a>
         <button
           type="button"
           className="online-pill"
           aria-expanded={sidebarOpen}
-          aria-label={`${activeUsers ?? 0} online — show people`}
-          title={scope === "local" ? "Active users on this server (cluster count unavailable)" : "Active users"}
+          aria-label={`${activeUsers ?? 0} online${localOnly ? " on this server only" : ""} — show people`}
+          title={localOnly ? "Redis is down: only the users of this server are counted" : "Active users"}
           onClick={() => useTessera.setState({ sidebarOpen: !sidebarOpen })}
         >
           <UsersIcon />
           <span data-testid="online-count">{activeUsers ?? "–"}</span>
           <span className="online-label">online</span>
+          {localOnly && (
+            <span className="scope-note" data-testid="online-scope" title="Redis is down: only this server's users are counted">
+              <span className="scope-long">(this server only)</span>
+              <span className="scope-short" aria-hidden="true">
+                (local)
+              </span>
+            </span>
+          )}
         </button>
       </div>
     </header>

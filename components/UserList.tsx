@@ -1,14 +1,17 @@
 "use client";
-// Who is here (from `user_list`), own name marked, plus a short help card.
+// Who is here (from `user_list`), own name marked, your name (and changing it), and a help card.
+// `user_list` carries names only, so "you" is marked by name: someone else with the same name is
+// marked too.
 
 import { useShallow } from "zustand/react/shallow";
-import { copyLink } from "@/lib/client/controller";
+import { copyLink, setSound } from "@/lib/client/controller";
 import { useTessera } from "@/lib/client/store";
-import { CloseIcon, DownloadIcon, LinkIcon } from "./Icons";
+import { CloseIcon, DownloadIcon, LinkIcon, SoundOffIcon, SoundOnIcon } from "./Icons";
+import { MeCard } from "./MeCard";
 
 export function UserList() {
-  const { users, me, open, redis } = useTessera(
-    useShallow((s) => ({ users: s.users, me: s.user?.name, open: s.sidebarOpen, redis: s.redis })),
+  const { users, me, open, redis, soundOn } = useTessera(
+    useShallow((s) => ({ users: s.users, me: s.user?.name, open: s.sidebarOpen, redis: s.redis, soundOn: s.soundOn })),
   );
   const sorted = [...users].sort((a, b) => (a === me ? -1 : b === me ? 1 : a.localeCompare(b)));
 
@@ -27,6 +30,7 @@ export function UserList() {
           <CloseIcon />
         </button>
       </div>
+      <MeCard />
       {redis === "down" && (
         <p className="sidebar-note">Redis is down — only people on this server are listed and counted.</p>
       )}
@@ -46,13 +50,24 @@ export function UserList() {
       </ul>
       {users.length === 0 && <p className="sidebar-empty">Nobody else yet.</p>}
 
-      <div className="sidebar-share show-phone">
+      {/* Narrow screens: what the top bar has no room for. */}
+      <div className="sidebar-share">
         <button type="button" className="btn btn-small" onClick={() => void copyLink()}>
           <LinkIcon /> Copy link
         </button>
         <a className="btn btn-small" href="/api/canvas.png" download="tessera.png">
-          <DownloadIcon /> Download PNG
+          <DownloadIcon /> PNG
         </a>
+        <button
+          type="button"
+          className={`btn btn-small sidebar-sound${soundOn ? " is-on" : ""}`}
+          aria-pressed={soundOn}
+          aria-label="Sound when you can place again"
+          title={soundOn ? "Sound when you can place again: on" : "Sound when you can place again: off"}
+          onClick={() => setSound(!soundOn)}
+        >
+          {soundOn ? <SoundOnIcon /> : <SoundOffIcon />}
+        </button>
       </div>
 
       <section className="help" aria-label="Controls">
@@ -76,6 +91,14 @@ export function UserList() {
             <kbd>←↑→↓</kbd> <kbd>+</kbd> <kbd>−</kbd>
           </dt>
           <dd>move · zoom</dd>
+          <dt>
+            <kbd>[</kbd> <kbd>]</kbd>
+          </dt>
+          <dd>previous · next colour</dd>
+          <dt>
+            <kbd>Enter</kbd>
+          </dt>
+          <dd>keyboard cursor, then place (arrows move it)</dd>
           <dt>Touch</dt>
           <dd>tap, then Place · long-press for info</dd>
         </dl>

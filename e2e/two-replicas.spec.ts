@@ -65,10 +65,13 @@ test("the page shows when Redis is down and recovers when it returns", async ({ 
   await join(other, "Painter");
   await redis.kill();
   await expect(page.getByTestId("connection-status")).toHaveAttribute("data-state", "degraded");
+  // The count is this replica's own: the page says so next to it.
+  await expect(page.getByTestId("online-scope")).toContainText("this server only");
   // A placement on the other replica during the outage still arrives (read from the database).
   await other.getByTestId("color-4").click();
   await clickPixel(other, 90, 90);
   await expect.poll(() => drawnColor(page, 90, 90), { timeout: 10_000 }).toBe(PALETTE[4]);
   await redis.start();
   await expect(page.getByTestId("connection-status")).toHaveAttribute("data-state", "live");
+  await expect(page.getByTestId("online-scope")).toHaveCount(0);
 });

@@ -46,9 +46,13 @@ async function failure(res: Response): Promise<ApiError> {
   );
 }
 
-/** The current session's user, or null when there is none (401). */
-export async function getSession(): Promise<PublicUser | null> {
-  const res = await fetch("/api/session", { credentials: "same-origin", cache: "no-store" });
+/** The current session's user, or null when there is none (401). `prefetched`: see getCanvas. */
+export async function getSession(prefetched?: Promise<Response> | null): Promise<PublicUser | null> {
+  const res = await prefetchedOr(
+    prefetched,
+    (r) => r.ok || r.status === 401,
+    () => fetch("/api/session", { credentials: "same-origin", cache: "no-store" }),
+  );
   if (res.status === 401) return null;
   if (!res.ok) throw await failure(res);
   const body = (await res.json()) as { user: PublicUser };
@@ -68,9 +72,40 @@ export async function createSession(name: string): Promise<PublicUser> {
   return body.user;
 }
 
-/** The whole board as palette indices, with the seq it includes. */
-export async function getCanvas(): Promise<CanvasSnapshot> {
-  const res = await fetch("/api/canvas", { credentials: "same-origin", cache: "no-store" });
+/**
+ * A request the page's inline head script started before any bundle loaded (app/layout.tsx),
+ * taken at most once and only while fresh; null otherwise.
+ */
+export function takePrefetched(path: "/api/session" | "/api/canvas", maxAgeMs: number): Promise<Response> | null {
+  const w = globalThis as unknown as { __tesseraPrefetch?: Record<string, { at: number; res: Promise<Response> } | undefined> };
+  const p = w.__tesseraPrefetch?.[path];
+  if (!p) return null;
+  delete w.__tesseraPrefetch![path];
+  if (!(Date.now() - p.at <= maxAgeMs)) return null;
+  // Nobody may be left with an unhandled rejection; the caller falls back to a fresh request.
+  p.res.catch(() => {});
+  return p.res;
+}
+
+/** The prefetched response if it arrives and is usable (`accept`), else a fresh request. */
+async function prefetchedOr(prefetched: Promise<Response> | null | undefined, accept: (r: Response) => boolean, fresh: () => Promise<Response>): Promise<Response> {
+  if (prefetched) {
+    try {
+      const r = await prefetched;
+      if (accept(r)) return r;
+    } catch {
+      // fall through to a fresh request
+    }
+  }
+  return fresh();
+}
+
+/**
+ * The whole board as palette indices, with the seq it includes. `prefetched` (a response already
+ * on its way) is used when it succeeds; otherwise the board is requested now.
+ */
+export async function getCanvas(prefetched?: Promise<Response> | null): Promise<CanvasSnapshot> {
+  const res = await prefetchedOr(prefetched, (r) => r.ok, () => fetch("/api/canvas", { credentials: "same-origin", cache: "no-store" }));
   if (!res.ok) throw await failure(res);
   const seq = Number(res.headers.get("X-Canvas-Seq"));
   const width = Number(res.headers.get("X-Canvas-Width"));

@@ -283,6 +283,24 @@ describe("reconnecting", () => {
     expect(t.conn.board!.get(0, 0)).toBe(1);
   });
 
+  it("reconnect() swaps the socket at once (new session) and syncs from the kept board", async () => {
+    const t = await live();
+    t.last().pixels(rec(6, 0, 0, 1));
+    const old = t.last();
+    t.conn.reconnect();
+    expect(old.closed).toBe(true);
+    expect(t.sockets).toHaveLength(2); // no backoff wait
+    t.last().open();
+    t.last().text(welcome(9, { user: { id: "u2", name: "bob" } }));
+    expect(t.conn.user).toEqual({ id: "u2", name: "bob" });
+    expect(t.last().ofType("sync")).toEqual([{ type: "sync", since: 6 }]);
+    expect(t.loads).toHaveLength(1);
+    expect(t.ofType("link").at(-1)?.state).toBe("live");
+    // The old socket's late close changes nothing.
+    old.drop(1000);
+    expect(t.conn.connected).toBe(true);
+  });
+
   it("backs off exponentially up to the maximum", () => {
     expect(backoffDelay(1, 1)).toBe(backoffDelay(0, 1) * 2);
     expect(backoffDelay(50, 1)).toBe(backoffDelay(60, 1));

@@ -217,6 +217,16 @@ export class Connection {
     }
   }
 
+  /**
+   * Replace the socket with a new one right away, keeping the board (the session cookie changed:
+   * the new socket is the new user's). The usual welcome → sync path fills anything in between.
+   */
+  reconnect(): void {
+    if (!this.started) return;
+    this.dropSocket();
+    this.retryNow();
+  }
+
   /** Place a pixel: drawn optimistically, sent with a ref; the server's answer settles it. */
   place(x: number, y: number, color: number): PlaceOutcome {
     const board = this.sync.board;

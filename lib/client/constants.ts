@@ -19,6 +19,15 @@ export const TOUCH_DRAG_THRESHOLD_PX = 10;
 /** Holding a finger still this long asks about the pixel instead of selecting it. */
 export const LONG_PRESS_MS = 500;
 
+/**
+ * The snapshot the head script prefetched is used only this soon after it was requested (a visitor
+ * who spent longer on the name form gets a fresh one; either way `sync` fills any gap).
+ */
+export const PREFETCH_MAX_AGE_MS = 15_000;
+
+/** Open pixel details refresh this long after someone paints over that pixel. */
+export const INFO_REFRESH_MS = 250;
+
 /** The address bar follows the view at most this often. */
 export const URL_UPDATE_DEBOUNCE_MS = 300;
 /** Toasts disappear after this long. */

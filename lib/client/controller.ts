@@ -1,17 +1,20 @@
 // Glue between the store, the Connection and the renderer: what the components call.
 // One live session per page; browser-only (every entry point runs from effects or handlers).
 
-import { ApiError, createSession, getCanvas, getPixel, getSession, socketUrl } from "./api";
+import { ApiError, createSession, getCanvas, getPixel, getSession, socketUrl, takePrefetched } from "./api";
 import { Connection, type ConnectionEvent, type SocketLike } from "./connection";
-import { TOAST_MS, URL_UPDATE_DEBOUNCE_MS, ZOOM_STEP_FACTOR } from "./constants";
+import { INFO_REFRESH_MS, PREFETCH_MAX_AGE_MS, TOAST_MS, URL_UPDATE_DEBOUNCE_MS, ZOOM_STEP_FACTOR } from "./constants";
 import { formatCountdown, rejectText } from "./format";
 import { BoardRenderer } from "./renderer";
+import { loadSoundPreference, playReadyChime, saveSoundPreference, unlockAudio } from "./sound";
 import { getState, setState, useTessera, type ToastKind } from "./store";
 import {
+  centerOn,
   clampPan,
   fitView,
   initialView,
   panBy as panView,
+  pixelAt,
   resizeView,
   viewToLink,
   withDeepLink,
@@ -53,7 +56,9 @@ export function dismissToast(id: number): void {
 /** Ask the server who we are; shows the name form on 401. */
 export async function checkSession(): Promise<void> {
   try {
-    const user = await getSession();
+    const user = await getSession(takePrefetched("/api/session", PREFETCH_MAX_AGE_MS));
+    // Start loading the board now rather than after React has rendered the whole page for it.
+    if (user) startLive();
     setState(user ? { auth: "authenticated", user } : { auth: "anonymous", user: null });
   } catch {
     setState({ auth: "unreachable" });
@@ -70,6 +75,26 @@ export async function signIn(name: string): Promise<string | null> {
     if (e instanceof ApiError) return e.message;
     return "Could not reach the server. Check your connection and try again.";
   }
+}
+
+/**
+ * "Change name": the server has no rename, so this signs in again under the new name — a new user
+ * (new id, fresh cooldown); pixels placed before keep the old name. The socket is replaced so the
+ * live link runs as the new user. Returns the server's error message, or null on success.
+ */
+export async function rename(name: string): Promise<string | null> {
+  const before = getState().user;
+  let user;
+  try {
+    user = await createSession(name);
+  } catch (e) {
+    if (e instanceof ApiError) return e.code === "rate_limited" ? "Too many new names from this address — try again in a minute." : e.message;
+    return "Could not reach the server. Check your connection and try again.";
+  }
+  setState({ user });
+  connection?.reconnect();
+  toast(before && before.name !== user.name ? `You are now ${user.name}.` : `Signed in again as ${user.name}.`, "success");
+  return null;
 }
 
 // ------------------------------------------------------------------ live board
@@ -94,6 +119,7 @@ function onEvent(e: ConnectionEvent): void {
       return;
     }
     case "board":
+      if (!getState().boardReady) mark(MARK_SNAPSHOT);
       setState({ width: e.board.width, height: e.board.height, boardReady: true });
       renderer?.invalidateAll();
       ensureView();
@@ -112,6 +138,7 @@ function onEvent(e: ConnectionEvent): void {
       return;
     case "cooldown":
       setState({ cooldownUntil: e.until });
+      scheduleReadySignal(e.until);
       return;
     case "placed":
       return;
@@ -137,6 +164,29 @@ function onEvent(e: ConnectionEvent): void {
   }
 }
 
+let readyTimer: ReturnType<typeof setTimeout> | null = null;
+
+/** When the cooldown ends: note it (the badge pulses) and chime if the user asked for sound. */
+function scheduleReadySignal(until: number): void {
+  if (readyTimer !== null) clearTimeout(readyTimer);
+  readyTimer = null;
+  const ms = until - Date.now();
+  if (ms <= 0) return;
+  readyTimer = setTimeout(() => {
+    readyTimer = null;
+    setState({ readyAt: Date.now() });
+    if (getState().soundOn) playReadyChime();
+  }, ms);
+}
+
+/** Turn the "ready" chime on or off (kept for next time). Call from a user gesture. */
+export function setSound(on: boolean): void {
+  saveSoundPreference(on);
+  setState({ soundOn: on });
+  // A preview, so the user knows what to listen for.
+  if (on) void unlockAudio().then(playReadyChime);
+}
+
 function onOnline(): void {
   connection?.setBrowserOnline(true);
 }
@@ -152,13 +202,19 @@ export function startLive(): void {
       wsUrl: socketUrl(window.location),
       // SocketLike's handlers take a narrower event than the DOM's, so a cast is needed at this one seam.
       createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
-      loadCanvas: getCanvas,
+      // The first snapshot may already be on its way (started by the page's head script).
+      loadCanvas: () => getCanvas(takePrefetched("/api/canvas", PREFETCH_MAX_AGE_MS)),
       checkSession: async () => (await getSession()) !== null,
     },
-    { event: onEvent, pixel: (i) => renderer?.invalidate(i) },
+    { event: onEvent, pixel: onPixel },
   );
   connection = conn;
+  setState({ soundOn: loadSoundPreference() });
   renderer = new BoardRenderer(conn, getState().palette);
+  renderer.onFullPaint = (canvas) => {
+    boardPainted = true;
+    if (canvas.style.visibility !== "hidden") markBoardShown();
+  };
   renderer.attach(canvasEl);
   window.addEventListener("online", onOnline);
   window.addEventListener("offline", onOffline);
@@ -168,6 +224,8 @@ export function startLive(): void {
 }
 
 export function stopLive(): void {
+  if (readyTimer !== null) clearTimeout(readyTimer);
+  readyTimer = null;
   connection?.stop();
   renderer?.destroy();
   connection = null;
@@ -178,6 +236,34 @@ export function stopLive(): void {
 
 export function retryConnection(): void {
   connection?.retryNow();
+}
+
+// ------------------------------------------------------------------ performance marks
+
+/** Marks on the page's performance timeline (read by e2e/performance.spec.ts and DevTools). */
+export const MARK_SNAPSHOT = "tessera:snapshot-loaded";
+export const MARK_BOARD_SHOWN = "tessera:board-shown";
+let boardPainted = false;
+let boardShown = false;
+
+function mark(name: string): void {
+  try {
+    performance.mark(name);
+  } catch {
+    // No User Timing API: nothing to record.
+  }
+}
+
+/** The first time a fully painted board is on screen (painted and visible). */
+function markBoardShown(): void {
+  if (boardShown) return;
+  boardShown = true;
+  mark(MARK_BOARD_SHOWN);
+}
+
+/** BoardView made the canvas visible; if it was painted before, the board is now shown. */
+export function boardVisible(): void {
+  if (boardPainted) markBoardShown();
 }
 
 /** The board canvas mounted or unmounted. */
@@ -199,7 +285,8 @@ export function placeAt(x: number, y: number): void {
   if (!conn) return;
   const r = conn.place(x, y, getState().selectedColor);
   if (r.ok) {
-    setState({ target: null });
+    // A tapped target is used up; the keyboard cursor stays where it is for the next pixel.
+    if (getState().targetBy !== "keyboard") setState({ target: null, targetBy: null });
     return;
   }
   switch (r.reason) {
@@ -218,11 +305,26 @@ export function placeAt(x: number, y: number): void {
 }
 
 let inspectGen = 0;
+let inspectRefresh: ReturnType<typeof setTimeout> | null = null;
+
+/** A pixel's shown colour may have changed: draw it, and refresh its details if they are open. */
+function onPixel(index: number): void {
+  renderer?.invalidate(index);
+  const info = getState().pixelInfo;
+  const w = getState().width;
+  if (!info || info.status === "loading" || info.y * w + info.x !== index || inspectRefresh !== null) return;
+  // Someone painted over the pixel being looked at: show the new owner (coalesced).
+  inspectRefresh = setTimeout(() => {
+    inspectRefresh = null;
+    const now = getState().pixelInfo;
+    if (now && now.x === info.x && now.y === info.y) void inspect(info.x, info.y, true);
+  }, INFO_REFRESH_MS);
+}
 
 /** Show who placed (x, y) and when. */
-export async function inspect(x: number, y: number): Promise<void> {
+export async function inspect(x: number, y: number, quiet = false): Promise<void> {
   const gen = ++inspectGen;
-  setState({ pixelInfo: { x, y, status: "loading" } });
+  if (!quiet) setState({ pixelInfo: { x, y, status: "loading" } });
   try {
     const d = await getPixel(x, y);
     if (gen !== inspectGen) return;
@@ -265,6 +367,13 @@ export function pickAt(x: number, y: number): void {
 
 export function selectColor(index: number): void {
   if (index >= 0 && index < getState().palette.length) setState({ selectedColor: index, tool: "place" });
+}
+
+/** Next (+1) or previous (-1) colour of the palette, wrapping around. */
+export function cycleColor(delta: number): void {
+  const s = getState();
+  const n = s.palette.length;
+  if (n > 0) setState({ selectedColor: (((s.selectedColor + delta) % n) + n) % n, tool: "place" });
 }
 
 export function toggleEyedropper(): void {
@@ -324,6 +433,33 @@ export function zoomOut(): void {
 export function panBy(dx: number, dy: number): void {
   const s = getState();
   if (s.view) setState({ view: panView(s.view, dx, dy, boardSize(), s.viewportSize) });
+}
+
+/** Keyboard: put the cursor (target) on the pixel at the viewport centre. */
+export function targetCentre(): void {
+  const s = getState();
+  if (!s.view || !s.boardReady) return;
+  const board = boardSize();
+  const vp = s.viewportSize;
+  const p = pixelAt(s.view, vp.width / 2, vp.height / 2, board) ?? {
+    x: Math.max(0, Math.min(board.width - 1, Math.floor(board.width / 2))),
+    y: Math.max(0, Math.min(board.height - 1, Math.floor(board.height / 2))),
+  };
+  setState({ target: p, targetBy: "keyboard" });
+}
+
+/** Keyboard: move the cursor by (dx, dy) board pixels; the view follows so it stays centred. */
+export function moveTarget(dx: number, dy: number): void {
+  const s = getState();
+  if (!s.target || !s.view) return;
+  const board = boardSize();
+  const x = Math.max(0, Math.min(board.width - 1, s.target.x + dx));
+  const y = Math.max(0, Math.min(board.height - 1, s.target.y + dy));
+  setState({ target: { x, y }, view: centerOn(x, y, s.view.zoom, board, s.viewportSize) });
+}
+
+export function clearTarget(): void {
+  setState({ target: null, targetBy: null });
 }
 
 export function fitToScreen(): void {
@@ -412,6 +548,13 @@ function exposeDebug(): void {
     /** Cut the socket as a network failure would; the client reconnects and syncs. */
     dropConnection() {
       connection?.dropSocket();
+    },
+    /** Main-thread time the renderer spent drawing: { flushes, totalMs, maxMs } (reset with resetRenderStats). */
+    get renderStats() {
+      return renderer ? { ...renderer.stats } : null;
+    },
+    resetRenderStats() {
+      if (renderer) Object.assign(renderer.stats, { flushes: 0, totalMs: 0, maxMs: 0 });
     },
     /** Draw queued pixels now instead of on the next animation frame. */
     flush() {

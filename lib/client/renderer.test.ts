@@ -69,6 +69,24 @@ describe("BoardRenderer", () => {
     expect(t.words()[2 * W + 3]).toBe(rgba[9]);
   });
 
+  it("puts many scattered changes tile by tile, each covering only its changed pixels", () => {
+    const t = setup();
+    t.runFrame();
+    const changed: Array<[number, number]> = [];
+    for (let k = 0; k < 30; k++) changed.push([2 + (k % 10), 3 + Math.floor(k / 10)]); // tile (0, 0)
+    changed.push([35, 20]); // tile (1, 0)
+    changed.forEach(([x, y], k) => {
+      t.board.apply(k + 1, x, y, 7);
+      t.r.invalidate(y * W + x);
+    });
+    t.runFrame();
+    expect(t.c.puts.slice(1)).toEqual([
+      [2, 3, 10, 3],
+      [35, 20, 1, 1],
+    ]);
+    for (const [x, y] of changed) expect(t.words()[y * W + x]).toBe(rgba[7]);
+  });
+
   it("draws optimistic overrides and rolls them back", () => {
     const t = setup();
     t.runFrame();

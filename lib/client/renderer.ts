@@ -15,8 +15,10 @@ export interface PixelSource {
 
 /** Opaque magenta for a palette index the palette does not have (never expected). */
 const MISSING_RGBA = 0xffff00ff;
-/** Up to this many queued pixels are put one by one; more use their bounding rectangle. */
+/** Up to this many queued pixels are put one by one; more are put tile by tile. */
 const SINGLE_PUT_MAX = 24;
+/** Tile side (board pixels) for grouping many changed pixels into a few small puts. */
+const TILE = 32;
 
 export class BoardRenderer {
   private canvas: HTMLCanvasElement | null = null;
@@ -28,6 +30,8 @@ export class BoardRenderer {
   private full = true;
   private frame = 0;
   private readonly source: PixelSource;
+  /** Called after every full repaint (first board on screen, snapshots, palette changes). */
+  onFullPaint: ((canvas: HTMLCanvasElement) => void) | null = null;
 
   constructor(source: PixelSource, palette: readonly string[]) {
     this.source = source;
@@ -82,8 +86,22 @@ export class BoardRenderer {
     });
   }
 
+  /** Time spent drawing (main thread), for `window.__tessera.renderStats` and the performance spec. */
+  readonly stats = { flushes: 0, totalMs: 0, maxMs: 0 };
+
   /** Draw what is queued. Public so tests and `window.__tessera` can force a frame. */
   flush(): void {
+    const t0 = typeof performance !== "undefined" ? performance.now() : 0;
+    this.draw();
+    if (t0 > 0) {
+      const ms = performance.now() - t0;
+      this.stats.flushes++;
+      this.stats.totalMs += ms;
+      if (ms > this.stats.maxMs) this.stats.maxMs = ms;
+    }
+  }
+
+  private draw(): void {
     const board = this.source.board;
     const canvas = this.canvas;
     const ctx = this.ctx;
@@ -106,27 +124,36 @@ export class BoardRenderer {
       ctx.putImageData(this.image, 0, 0);
       this.full = false;
       this.queue.length = 0;
+      this.onFullPaint?.(canvas);
       return;
     }
     const q = this.queue;
     if (q.length === 0) return;
-    let minX = w, minY = board.height, maxX = -1, maxY = -1;
-    for (const i of q) {
-      words[i] = colors[this.source.colorAt(i)] ?? MISSING_RGBA;
-      const x = i % w;
-      const y = (i - x) / w;
-      if (x < minX) minX = x;
-      if (x > maxX) maxX = x;
-      if (y < minY) minY = y;
-      if (y > maxY) maxY = y;
-    }
+    for (const i of q) words[i] = colors[this.source.colorAt(i)] ?? MISSING_RGBA;
     if (q.length <= SINGLE_PUT_MAX) {
       for (const i of q) {
         const x = i % w;
         ctx.putImageData(this.image, 0, 0, x, (i - x) / w, 1, 1);
       }
     } else {
-      ctx.putImageData(this.image, 0, 0, minX, minY, maxX - minX + 1, maxY - minY + 1);
+      // Scattered changes (a crowd): one small put per touched tile, covering only its changed
+      // pixels — a single bounding rectangle would repaint most of the board every frame.
+      const tilesX = Math.ceil(w / TILE);
+      const boxes = new Map<number, [number, number, number, number]>();
+      for (const i of q) {
+        const x = i % w;
+        const y = (i - x) / w;
+        const key = Math.floor(y / TILE) * tilesX + Math.floor(x / TILE);
+        const b = boxes.get(key);
+        if (!b) boxes.set(key, [x, y, x, y]);
+        else {
+          if (x < b[0]) b[0] = x;
+          if (y < b[1]) b[1] = y;
+          if (x > b[2]) b[2] = x;
+          if (y > b[3]) b[3] = y;
+        }
+      }
+      for (const [x0, y0, x1, y1] of boxes.values()) ctx.putImageData(this.image, 0, 0, x0, y0, x1 - x0 + 1, y1 - y0 + 1);
     }
     q.length = 0;
   }

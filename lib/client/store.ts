@@ -58,8 +58,14 @@ export interface TesseraState {
   view: View | null;
   viewportSize: Size;
   hover: Point | null;
-  /** Touch: the tapped pixel waiting for the place button. */
+  /** The selected pixel waiting for the place button (touch tap, or Enter on the keyboard). */
   target: Point | null;
+  /** How the target was chosen: with the keyboard, arrow keys move it pixel by pixel. */
+  targetBy: "touch" | "keyboard" | null;
+  /** Play a chime when the cooldown ends (off by default; saved in localStorage). */
+  soundOn: boolean;
+  /** Local epoch ms of the last cooldown end (0: none yet), for the "ready" signal. */
+  readyAt: number;
   pixelInfo: PixelInfoState | null;
   toasts: Toast[];
   sidebarOpen: boolean;
@@ -88,6 +94,9 @@ export const initialState: TesseraState = {
   viewportSize: { width: 0, height: 0 },
   hover: null,
   target: null,
+  targetBy: null,
+  soundOn: false,
+  readyAt: 0,
   pixelInfo: null,
   toasts: [],
   sidebarOpen: false,
