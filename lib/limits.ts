@@ -16,6 +16,8 @@ export const NAME_MAX_CHARS = 24;
 export const SESSION_COOKIE = "tessera_session";
 /** Session cookies last a year; the signature, not the age, is what makes them trustworthy. */
 export const SESSION_MAX_AGE_S = 365 * 24 * 3600;
+/** Signed-in users remembered per replica (≈ 100 bytes each); older entries are read again from the database. */
+export const SESSION_CACHE_USERS = 100_000;
 
 // ---- HTTP ----
 /** JSON request bodies above this size get 413. */

@@ -158,3 +158,30 @@ describe("readCookie", () => {
     expect(() => readCookie("tessera_session=100%", "tessera_session")).not.toThrow();
   });
 });
+
+describe("user cache", () => {
+  it("keeps at most its capacity, evicting the least recently used, and re-reads evicted users", async () => {
+    const users = new Map(["a", "b", "c"].map((id) => [id, { id, name: `user-${id}`, lastPlacedAt: null }]));
+    let reads = 0;
+    const counting = {
+      getUser: async (id: string) => {
+        reads++;
+        return users.get(id) ?? null;
+      },
+    } as unknown as Storage;
+    const s = new Sessions(SECRET, counting, 2);
+    const req = (id: string) => ({ headers: { cookie: `${SESSION_COOKIE}=${s.sign(id)}` } }) as never;
+    expect(await s.userOf(req("a"))).toEqual({ id: "a", name: "user-a" });
+    expect(await s.userOf(req("b"))).toEqual({ id: "b", name: "user-b" });
+    expect(reads).toBe(2);
+    await s.userOf(req("a")); // cached; now the most recent
+    expect(reads).toBe(2);
+    await s.userOf(req("c")); // evicts b, the least recently used
+    expect(s.cachedUsers).toBe(2);
+    await s.userOf(req("a"));
+    expect(reads).toBe(3);
+    expect(await s.userOf(req("b"))).toEqual({ id: "b", name: "user-b" }); // read again
+    expect(reads).toBe(4);
+    expect(s.cachedUsers).toBe(2);
+  });
+});

@@ -3,19 +3,20 @@
 
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { SESSION_COOKIE, SESSION_MAX_AGE_S } from "../lib/limits";
+import { SESSION_CACHE_USERS, SESSION_COOKIE, SESSION_MAX_AGE_S } from "../lib/limits";
 import type { PublicUser } from "../lib/protocol";
 import type { Storage } from "./storage";
 
 const VERSION = "v1";
 
 export class Sessions {
-  /** Users are immutable once created, so a lookup is cached for the life of the process. */
+  /** Users are immutable once created, so lookups are cached — the most recent `capacity` of them. */
   private readonly cache = new Map<string, PublicUser>();
 
   constructor(
     private readonly secret: string,
     private readonly storage: Storage,
+    private readonly capacity = SESSION_CACHE_USERS,
   ) {}
 
   /** The cookie value for a user id. */
@@ -47,16 +48,28 @@ export class Sessions {
     const id = this.verify(raw);
     if (!id) return null;
     const cached = this.cache.get(id);
-    if (cached) return cached;
+    if (cached) {
+      // Refresh its place: the Map's insertion order is the eviction order.
+      this.cache.delete(id);
+      this.cache.set(id, cached);
+      return cached;
+    }
     const user = await this.storage.getUser(id);
     if (!user) return null;
     const pub = { id: user.id, name: user.name };
-    this.cache.set(id, pub);
+    this.remember(pub);
     return pub;
   }
 
   remember(user: PublicUser): void {
+    this.cache.delete(user.id);
     this.cache.set(user.id, user);
+    if (this.cache.size > this.capacity) this.cache.delete(this.cache.keys().next().value as string);
+  }
+
+  /** How many users are cached (tests). */
+  get cachedUsers(): number {
+    return this.cache.size;
   }
 
   private mac(userId: string): string {
