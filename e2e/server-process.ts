@@ -1,17 +1,12 @@
-// A private production server for one spec: the real `node --import tsx server/index.ts` (page +
-// API + /ws, NODE_ENV=production, needs `npm run build`), embedded PGlite in a temp DATA_DIR and no
-// Redis unless `env` says otherwise, generous per-IP limits (every test client is 127.0.0.1). Unlike test/processes.ts's
-// ReplicaProcess it keeps its port across restart(), so open pages reconnect to the same address.
+// A private production server for one spec: test/processes.ts's ReplicaProcess (the real
+// `node --import tsx server/index.ts`, page + API + /ws, NODE_ENV=production, needs `npm run build`;
+// restarts keep the port) with an embedded PGlite in its own temp DATA_DIR, no Redis unless `env`
+// says otherwise, and generous per-IP limits (every test client is 127.0.0.1).
 
-import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { freePort } from "../test/processes";
-import { waitFor } from "../test/wait";
-
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
+import { ReplicaProcess } from "../test/processes";
 
 /** Limits that never get in a test's way (one IP opens many sessions and sockets). */
 export const GENEROUS_LIMITS: Record<string, string> = {
@@ -27,88 +22,43 @@ export interface ServerOptions {
 }
 
 export class TesseraServer {
-  private proc: ChildProcess | null = null;
-  private exited: Promise<number | null> | null = null;
-  readonly output: string[] = [];
-
   private constructor(
-    readonly port: number,
+    private readonly replica: ReplicaProcess,
     readonly dataDir: string,
-    /** The environment of the next start(); change it between stop() and start() to reconfigure. */
-    public env: Record<string, string>,
-    readonly instanceId: string,
   ) {}
 
   static async start(opts: ServerOptions = {}): Promise<TesseraServer> {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tessera-e2e-own-"));
-    const s = new TesseraServer(await freePort(), dataDir, opts.env ?? {}, opts.instanceId ?? `e2e-own-${process.pid}`);
-    await s.start();
-    return s;
+    const replica = await ReplicaProcess.start({
+      instanceId: opts.instanceId ?? `e2e-own-${process.pid}`,
+      apiOnly: false,
+      // Embedded PGlite in dataDir and no Redis, unless the spec passes its own URLs.
+      env: { COOLDOWN_MS: "1000", DATABASE_URL: "", REDIS_URL: "", ...GENEROUS_LIMITS, ...opts.env, DATA_DIR: dataDir },
+    });
+    return new TesseraServer(replica, dataDir);
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return this.replica.url;
   }
 
-  get running(): boolean {
-    return this.proc !== null && this.proc.exitCode === null;
+  /** The environment of the next start(); change it between stop() and start() to reconfigure. */
+  get env(): Record<string, string> {
+    return this.replica.env;
   }
 
-  /** Start (again) on the same port and data directory; resolves once /api/health answers 200. */
-  async start(): Promise<void> {
-    if (this.running) return;
-    const proc = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "server/index.ts")], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        NODE_ENV: "production",
-        LOG_LEVEL: "warn",
-        COOLDOWN_MS: "1000",
-        // Embedded PGlite in dataDir and no Redis, unless the spec passes its own URLs.
-        DATABASE_URL: "",
-        REDIS_URL: "",
-        ...GENEROUS_LIMITS,
-        ...this.env,
-        DATA_DIR: this.dataDir,
-        PORT: String(this.port),
-        HOST: "127.0.0.1",
-        INSTANCE_ID: this.instanceId,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    this.proc = proc;
-    this.exited = new Promise((resolve) => proc.once("exit", (code) => resolve(code)));
-    proc.stdout!.on("data", (d) => this.output.push(d.toString()));
-    proc.stderr!.on("data", (d) => this.output.push(d.toString()));
-    await waitFor(
-      async () => {
-        if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}: ${this.output.join("")}`);
-        try {
-          return (await fetch(`${this.url}/api/health`)).status === 200;
-        } catch {
-          return false;
-        }
-      },
-      30_000,
-      "the e2e server to serve /api/health",
-    );
+  set env(env: Record<string, string>) {
+    this.replica.env = { ...env, DATA_DIR: this.dataDir };
+  }
+
+  /** Start again on the same port and data directory; resolves once /api/health answers 200. */
+  start(): Promise<void> {
+    return this.replica.start();
   }
 
   /** Stop with a signal (SIGTERM: graceful, clients get 1001) and wait for the exit. */
-  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
-    const p = this.proc;
-    if (!p || !this.exited) return null;
-    if (p.exitCode === null) p.kill(signal);
-    const code = await this.exited;
-    this.proc = null;
-    this.exited = null;
-    return code;
-  }
-
-  /** Stop and start again on the same port with the same database. */
-  async restart(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
-    await this.stop(signal);
-    await this.start();
+  stop(signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
+    return this.replica.stop(signal);
   }
 
   /** Stop and remove the data directory. */

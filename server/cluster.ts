@@ -14,7 +14,7 @@ import {
 import type { PixelRecord, PublicUser } from "../lib/protocol";
 import type { Logger } from "./logger";
 import type { CommittedPlacement, Fanout } from "./pixel-hub";
-import type { PresenceView } from "./presence";
+import { type PresenceView, presenceView } from "./presence";
 import { PIXEL_CHANNEL, PODS_INDEX, podUsersKey, USER_CHANNEL } from "./redis-names";
 
 type Client = ReturnType<typeof createClient>;
@@ -268,19 +268,8 @@ export class RedisCluster implements Fanout {
   /** The cluster-wide view: other replicas' last records plus this replica's live state. */
   view(): PresenceView {
     const local = this.d.localPresence();
-    if (!this.up) {
-      const names = local.users.map((u) => u.name).sort((a, b) => a.localeCompare(b));
-      return { activeUsers: names.length, connections: local.connections, users: names, scope: "local" };
-    }
-    const byId = new Map<string, string>();
-    let connections = local.connections;
-    for (const u of local.users) byId.set(u.id, u.name);
-    for (const pod of this.remote.values()) {
-      connections += pod.connections;
-      for (const u of pod.users) byId.set(u.id, u.name);
-    }
-    const users = [...byId.values()].sort((a, b) => a.localeCompare(b));
-    return { activeUsers: users.length, connections, users, scope: "cluster" };
+    if (!this.up) return presenceView([local], "local");
+    return presenceView([local, ...this.remote.values()], "cluster");
   }
 
   /** Per-replica users and connections, this replica first. */

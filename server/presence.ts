@@ -10,6 +10,21 @@ export interface PresenceView {
   scope: StatsScope;
 }
 
+/**
+ * The view of one or more replicas' presence: each group is one replica's users and connection count;
+ * a user connected to several replicas counts once.
+ */
+export function presenceView(groups: Iterable<{ users: readonly PublicUser[]; connections: number }>, scope: StatsScope): PresenceView {
+  const byId = new Map<string, string>();
+  let connections = 0;
+  for (const g of groups) {
+    connections += g.connections;
+    for (const u of g.users) byId.set(u.id, u.name);
+  }
+  const users = [...byId.values()].sort((a, b) => a.localeCompare(b));
+  return { activeUsers: users.length, connections, users, scope };
+}
+
 /** Counts this replica's connections per user. */
 export class LocalPresence {
   private readonly byUser = new Map<string, { name: string; connections: number }>();
@@ -47,7 +62,6 @@ export class LocalPresence {
   }
 
   view(): PresenceView {
-    const users = this.users().map((u) => u.name).sort((a, b) => a.localeCompare(b));
-    return { activeUsers: users.length, connections: this.total, users, scope: "local" };
+    return presenceView([{ users: this.users(), connections: this.total }], "local");
   }
 }

@@ -10,7 +10,7 @@ import { Board } from "../lib/canvas";
 import { type AckedPlacement, checkGuarantees, type DbPlacement, formatTable, type Observed } from "./faults/checks";
 import { SimClient, type SimReplica } from "./faults/sim-client";
 import { PrivatePostgres } from "./private-postgres";
-import { RedisProcess, ReplicaProcess } from "./processes";
+import { health, RedisProcess, ReplicaProcess } from "./processes";
 import { waitFor } from "./wait";
 
 const W = 200;
@@ -41,13 +41,6 @@ async function dbMaxSeq(url: string): Promise<number> {
   return Number(rows[0].seq);
 }
 
-async function health(url: string): Promise<{ status: string; redis: string } | null> {
-  try {
-    return await (await fetch(`${url}/api/health`)).json();
-  } catch {
-    return null;
-  }
-}
 
 async function session(url: string, name: string): Promise<{ cookie: string; id: string }> {
   const res = await fetch(`${url}/api/session`, { method: "POST", body: JSON.stringify({ name }) });

@@ -100,7 +100,8 @@ export class ReplicaProcess {
   private constructor(
     readonly port: number,
     readonly instanceId: string,
-    private readonly env: Record<string, string>,
+    /** The environment of the next start(); change it between stop() and start() to reconfigure. */
+    public env: Record<string, string>,
     private readonly apiOnly: boolean,
   ) {}
 
@@ -147,5 +148,14 @@ export class ReplicaProcess {
     const code = await exited;
     this.proc = null;
     return code;
+  }
+}
+
+/** GET /api/health of a replica, or null while it does not answer. */
+export async function health(url: string): Promise<{ status: string; redis: string; db: string; instanceId: string } | null> {
+  try {
+    return await (await fetch(`${url}/api/health`)).json();
+  } catch {
+    return null;
   }
 }
