@@ -4,18 +4,18 @@
 import http, { type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
-import { CanvasService } from "./canvas-service";
+import { CanvasService } from "./canvas/canvas-service";
 import { pageSecurityHeaders } from "./csp";
-import { RedisCluster } from "./cluster";
+import { RedisCluster } from "./cluster/pixel-channel";
 import type { Config } from "./config";
-import { Gateway } from "./gateway";
-import { HttpApi, sendError } from "./http-api";
+import { Gateway } from "./realtime/gateway";
+import { HttpApi, sendError } from "./http/api";
 import { createLogger, type Logger } from "./logger";
 import { Metrics } from "./metrics";
-import { Convergence } from "./convergence";
-import { type HubOptions, PixelHub } from "./pixel-hub";
+import { Convergence } from "./cluster/convergence";
+import { type HubOptions, PixelHub } from "./realtime/pixel-hub";
 import { Sessions } from "./sessions";
-import { keptSessionSecret, openPglite, openPostgres, type Storage } from "./storage";
+import { keptSessionSecret, openPglite, openPostgres, type Storage } from "./canvas/storage";
 
 export const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
 

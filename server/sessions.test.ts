@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SESSION_COOKIE, SESSION_MAX_AGE_S } from "../lib/limits";
 import { readCookie, Sessions } from "./sessions";
-import type { Storage } from "./storage";
+import type { Storage } from "./canvas/storage";
 
 const SECRET = "test-secret-0123456789";
 

@@ -5,7 +5,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { SESSION_CACHE_USERS, SESSION_COOKIE, SESSION_MAX_AGE_S } from "../lib/limits";
 import type { PublicUser } from "../lib/protocol";
-import type { Storage } from "./storage";
+import type { Storage } from "./canvas/storage";
 
 const VERSION = "v1";
 

@@ -11,7 +11,7 @@ import { loadConfig } from "../server/config";
 import { freshPgDatabase, PG_ADMIN_URL } from "./pg";
 import { waitFor } from "./wait";
 import { createLogger } from "../server/logger";
-import type { HubOptions } from "../server/pixel-hub";
+import type { HubOptions } from "../server/realtime/pixel-hub";
 
 export { freshPgDatabase, PG_ADMIN_URL, waitFor };
 

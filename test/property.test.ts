@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Board } from "../lib/canvas";
 import { cleanName, decodePixels, encodePixels, parseClientMessage, PIXEL_RECORD_BYTES } from "../lib/protocol";
-import { decodePixelMessage } from "../server/cluster";
+import { decodePixelMessage } from "../server/cluster/pixel-channel";
 import { fetchBoard, newSession, startTestServer, TestClient, waitFor } from "./helpers";
 
 /** JSON values shaped like client messages, most of them subtly wrong. */

@@ -3,7 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../server/config";
-import { lockDataDir, openPglite, openPostgres, type Storage } from "../server/storage";
+import { lockDataDir, openPglite, openPostgres, type Storage } from "../server/canvas/storage";
 import { freshPgDatabase, tempDir } from "./helpers";
 
 interface Backend {

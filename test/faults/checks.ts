@@ -2,7 +2,7 @@
 // feed them a run with a deliberately injected fault and see them fail.
 
 import { Board } from "../../lib/canvas";
-import type { StoredPlacement } from "../../server/storage";
+import type { StoredPlacement } from "../../server/canvas/storage";
 
 export interface AckedPlacement {
   seq: number;

@@ -1,6 +1,6 @@
 // Recent placements by seq, kept in fixed typed arrays so `sync` replays need no database query.
 
-import type { PixelRecord } from "../lib/protocol";
+import type { PixelRecord } from "../../lib/protocol";
 
 /** A seq-indexed ring of the most recent placements (slot = seq mod capacity). */
 export class ReplayRing {

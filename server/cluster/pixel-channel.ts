@@ -10,11 +10,11 @@ import {
   PRESENCE_TTL_MS,
   REDIS_RECONNECT_MAX_MS,
   REDIS_RECONNECT_MIN_MS,
-} from "../lib/limits";
-import type { PixelRecord, PublicUser } from "../lib/protocol";
-import type { Logger } from "./logger";
-import type { CommittedPlacement, Fanout } from "./pixel-hub";
-import { type PresenceView, presenceView } from "./presence";
+} from "../../lib/limits";
+import type { PixelRecord, PublicUser } from "../../lib/protocol";
+import type { Logger } from "../logger";
+import type { CommittedPlacement, Fanout } from "../realtime/pixel-hub";
+import { type PresenceView, presenceView } from "../realtime/presence";
 import { PIXEL_CHANNEL, PODS_INDEX, podUsersKey, USER_CHANNEL } from "./redis-names";
 
 type Client = ReturnType<typeof createClient>;

@@ -2,7 +2,7 @@
 // local and remote records in the same frame, early flush of a full frame.
 
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { decodePixelsToArray, type PixelRecord } from "../lib/protocol";
+import { decodePixelsToArray, type PixelRecord } from "../../lib/protocol";
 import { type CommittedPlacement, type Fanout, PixelHub, type PixelSink } from "./pixel-hub";
 
 class Sink implements PixelSink {

@@ -10,12 +10,12 @@
 // groups beat overlapping round trips). An idle server commits a lone placement at once; a busy one
 // amortises the commit over many. An ack is only ever sent after its transaction committed.
 
-import { GROUP_COMMIT_MAX_PLACEMENTS, GROUP_COMMITS_IN_FLIGHT } from "../lib/limits";
-import { PALETTE_SIZE } from "../lib/palette";
-import type { RejectCode } from "../lib/protocol";
+import { GROUP_COMMIT_MAX_PLACEMENTS, GROUP_COMMITS_IN_FLIGHT } from "../../lib/limits";
+import { PALETTE_SIZE } from "../../lib/palette";
+import type { RejectCode } from "../../lib/protocol";
 import type { PlacementDecision, PlacementRequest } from "./commit-plan";
-import type { Logger } from "./logger";
-import type { CommittedPlacement, PixelHub } from "./pixel-hub";
+import type { Logger } from "../logger";
+import type { CommittedPlacement, PixelHub } from "../realtime/pixel-hub";
 import type { Storage } from "./storage";
 
 export type PlaceResult =

@@ -1,6 +1,6 @@
 import zlib from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { PALETTE } from "../lib/palette";
+import { PALETTE } from "../../lib/palette";
 import { encodeIndexedPng } from "./png";
 
 interface Chunk {

@@ -17,8 +17,8 @@ import {
   PROTOCOL_VERSION,
   WS_HEARTBEAT_INTERVAL_MS,
   WS_MAX_BUFFERED_BYTES,
-} from "../lib/limits";
-import { PALETTE } from "../lib/palette";
+} from "../../lib/limits";
+import { PALETTE } from "../../lib/palette";
 import {
   CloseCodes,
   ErrorCodes,
@@ -27,15 +27,15 @@ import {
   type PublicUser,
   type RedisStatus,
   type ServerMessage,
-} from "../lib/protocol";
-import type { CanvasService } from "./canvas-service";
-import type { Config } from "./config";
-import type { Logger } from "./logger";
+} from "../../lib/protocol";
+import type { CanvasService } from "../canvas/canvas-service";
+import type { Config } from "../config";
+import type { Logger } from "../logger";
 import { PixelHub, type PixelSink } from "./pixel-hub";
 import { LocalPresence, type PresenceView } from "./presence";
 import { TokenBucket } from "./rate-limit";
-import type { Sessions } from "./sessions";
-import type { Storage } from "./storage";
+import type { Sessions } from "../sessions";
+import type { Storage } from "../canvas/storage";
 
 /** Token buckets of one connection or one IP: placements, and messages of any kind. */
 class Budget {

@@ -5,10 +5,10 @@
 //  - every CONVERGENCE_CHECK_MS otherwise, as a safety net for a lost last message.
 // Reads are serialised: one catch-up at a time, and a request during one runs another after it.
 
-import { CONVERGENCE_CHECK_MS, GAP_REPAIR_MS, OUTAGE_POLL_MS } from "../lib/limits";
-import type { Logger } from "./logger";
-import type { PixelHub } from "./pixel-hub";
-import type { Storage } from "./storage";
+import { CONVERGENCE_CHECK_MS, GAP_REPAIR_MS, OUTAGE_POLL_MS } from "../../lib/limits";
+import type { Logger } from "../logger";
+import type { PixelHub } from "../realtime/pixel-hub";
+import type { Storage } from "../canvas/storage";
 
 /** Apply every committed placement the board does not have yet; returns how many were new. */
 export async function catchUp(storage: Storage, hub: PixelHub, page = 10_000): Promise<number> {

@@ -4,18 +4,18 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
-import { FANOUT_TICK_MS, MAX_HTTP_BODY_BYTES } from "../lib/limits";
-import { PALETTE } from "../lib/palette";
-import { cleanName, type HttpErrorBody, type RedisStatus } from "../lib/protocol";
-import type { CanvasService } from "./canvas-service";
-import type { Config } from "./config";
-import type { Gateway } from "./gateway";
-import type { Logger } from "./logger";
-import type { PixelHub } from "./pixel-hub";
-import { encodeIndexedPng } from "./png";
-import { PerMinuteLimit } from "./rate-limit";
-import type { Sessions } from "./sessions";
-import type { Storage } from "./storage";
+import { FANOUT_TICK_MS, MAX_HTTP_BODY_BYTES } from "../../lib/limits";
+import { PALETTE } from "../../lib/palette";
+import { cleanName, type HttpErrorBody, type RedisStatus } from "../../lib/protocol";
+import type { CanvasService } from "../canvas/canvas-service";
+import type { Config } from "../config";
+import type { Gateway } from "../realtime/gateway";
+import type { Logger } from "../logger";
+import type { PixelHub } from "../realtime/pixel-hub";
+import { encodeIndexedPng } from "../canvas/png";
+import { PerMinuteLimit } from "../realtime/rate-limit";
+import type { Sessions } from "../sessions";
+import type { Storage } from "../canvas/storage";
 
 const gzip = promisify(zlib.gzip);
 /** The health check gives the database this long to answer. */

@@ -13,11 +13,11 @@
 // so the frame rate, not the placement rate, is what a replica's CPU pays for: at most
 // 1000 / FANOUT_TICK_MS frames per second per client, however many placements they carry.
 
-import { Board } from "../lib/canvas";
-import { FANOUT_MAX_RECORDS_PER_FRAME, FANOUT_TICK_MS, MAX_REPLAY_RECORDS, REPLAY_RING_RECORDS } from "../lib/limits";
-import { encodePixels, type PixelRecord } from "../lib/protocol";
+import { Board } from "../../lib/canvas";
+import { FANOUT_MAX_RECORDS_PER_FRAME, FANOUT_TICK_MS, MAX_REPLAY_RECORDS, REPLAY_RING_RECORDS } from "../../lib/limits";
+import { encodePixels, type PixelRecord } from "../../lib/protocol";
 import { ReplayRing } from "./replay-ring";
-import type { StoredPlacement } from "./storage";
+import type { StoredPlacement } from "../canvas/storage";
 
 /** A placement as it leaves the canvas service, with what other replicas need to show it. */
 export interface CommittedPlacement extends PixelRecord {

@@ -17,9 +17,9 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import pg from "pg";
-import { canvasMeta, placements, users } from "../lib/db/schema";
+import { canvasMeta, placements, users } from "../../lib/db/schema";
 import { type CommitPlan, type PlacementRequest, planCommit } from "./commit-plan";
-import { ConfigError } from "./config";
+import { ConfigError } from "../config";
 
 const MIGRATIONS_DIR = fileURLToPath(new URL("../drizzle", import.meta.url));
 /** Arbitrary constant naming the advisory lock that serialises migrations across replicas. */

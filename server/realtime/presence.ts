@@ -1,7 +1,7 @@
 // Who is here: local connections per user, and coalesced `stats` / `user_list` pushes.
 // The scope is `local` in single-instance mode; the Redis fan-out aggregates across replicas.
 
-import type { PublicUser, StatsScope } from "../lib/protocol";
+import type { PublicUser, StatsScope } from "../../lib/protocol";
 
 export interface PresenceView {
   activeUsers: number;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { PixelRecord } from "../lib/protocol";
+import type { PixelRecord } from "../../lib/protocol";
 import { ReplayRing } from "./replay-ring";
 
 /** A deterministic record for a seq, so expectations can be computed. */
