@@ -1,0 +1,167 @@
+// What the rest of the server needs from the database (docs/DESIGN-R2.md "Data model"). The
+// implementation is storage.ts (drizzle over PostgreSQL or PGlite); everything else depends on
+// this interface only.
+
+import type { PublicUser } from "../../lib/protocol";
+import type { CommitPlan, PlacementRequest } from "./commit-plan";
+
+export type BoardVisibility = "public" | "unlisted";
+export type BoardState = "open" | "frozen";
+
+/** A board's row (SPEC §9) without its live counts; `seq` is the committed seq when it was read. */
+export interface BoardRow {
+  id: string;
+  title: string;
+  width: number;
+  height: number;
+  cooldownMs: number;
+  visibility: BoardVisibility;
+  state: BoardState;
+  createdAt: number;
+  createdBy: PublicUser | null;
+  seq: number;
+}
+
+export interface NewBoard {
+  id: string;
+  title: string;
+  width: number;
+  height: number;
+  cooldownMs: number;
+  visibility: BoardVisibility;
+  /** The creating user's id. */
+  createdBy: string;
+}
+
+export type CreateBoardResult = { ok: true; board: BoardRow } | { ok: false; code: "board_exists" | "rate_limited" };
+
+/** One committed placement as the database holds it. */
+export interface StoredPlacement {
+  seq: number;
+  x: number;
+  y: number;
+  color: number;
+  userId: string;
+  placedAt: number;
+}
+
+export interface StoredUser {
+  id: string;
+  name: string;
+  createdAt: number;
+  /** Epoch ms until which the user is banned (null: not banned). */
+  bannedUntil: number | null;
+  banReason: string | null;
+  moderator: boolean;
+  /** Sessions issued before this epoch ms are revoked (0: none). */
+  sessionsAfter: number;
+}
+
+/** The latest placement at a pixel, with its author (GET …/pixel). */
+export interface PixelInfo {
+  x: number;
+  y: number;
+  color: number;
+  seq: number;
+  user: PublicUser;
+  placedAt: number;
+}
+
+/** A board image that includes every placement with seq ≤ `seq`; `pixels` are the raw row-major bytes. */
+export interface Snapshot {
+  seq: number;
+  width: number;
+  height: number;
+  pixels: Uint8Array;
+}
+
+export type ModActor = { id: string; name: string } | { admin: true };
+
+export interface ModLogEntry {
+  id: number;
+  at: number;
+  actor: ModActor;
+  action: string;
+  params: unknown;
+  result: unknown;
+}
+
+export interface CommitOptions {
+  cooldownMs: number;
+  /** Rollback and wipe chunks: no cooldown, ban or freeze check (SPEC §12). */
+  moderation?: boolean;
+}
+
+/** The user every rollback and wipe placement is attributed to (SPEC §12). */
+export const MODERATION_USER: PublicUser = { id: "moderation", name: "moderation" };
+
+export interface Storage {
+  readonly kind: "postgres" | "pglite";
+
+  // ---- boards
+  /** Create `main` if missing and make its size and cooldown follow the configuration. */
+  syncMainBoard(width: number, height: number, cooldownMs: number): Promise<BoardRow>;
+  getBoard(id: string): Promise<BoardRow | null>;
+  getBoards(ids: readonly string[]): Promise<BoardRow[]>;
+  /** Public boards, newest first. */
+  listPublicBoards(offset: number, limit: number): Promise<BoardRow[]>;
+  /** Create a board unless the id is taken or the user created `perUserPerDay` boards in the last 24 h. */
+  createBoard(board: NewBoard, perUserPerDay: number): Promise<CreateBoardResult>;
+  setBoardState(id: string, state: BoardState): Promise<BoardRow | null>;
+
+  // ---- placements
+  /** Decide and commit a group of placements on one board in one round trip (see commit-plan.ts). */
+  commitPlacements(boardId: string, requests: readonly PlacementRequest[], opts: CommitOptions): Promise<CommitPlan>;
+  /** Placements of a board with seq > `after`, in seq order, at most `limit`. */
+  placementsAfter(boardId: string, after: number, limit: number): Promise<StoredPlacement[]>;
+  /** The board's highest committed seq. */
+  currentSeq(boardId: string): Promise<number>;
+  /** The user's last accepted placement time on the board (database clock), or null. */
+  lastPlacedAt(boardId: string, userId: string): Promise<number | null>;
+  pixelInfo(boardId: string, x: number, y: number): Promise<PixelInfo | null>;
+  /** The latest `limit` placements at a pixel, newest first. */
+  pixelHistory(boardId: string, x: number, y: number, limit: number): Promise<PixelInfo[]>;
+
+  // ---- snapshots
+  /** The newest snapshot with seq ≤ `atMostSeq` (default: any), or null. */
+  latestSnapshot(boardId: string, atMostSeq?: number): Promise<Snapshot | null>;
+  /** Store a snapshot; false when one with that seq already existed. */
+  saveSnapshot(boardId: string, snapshot: Snapshot): Promise<boolean>;
+
+  // ---- users
+  createUser(name: string): Promise<StoredUser>;
+  getUser(id: string): Promise<StoredUser | null>;
+  /** Ban (until = epoch ms) or unban (until = null); null when there is no such user. */
+  setBan(userId: string, until: number | null, reason: string | null): Promise<StoredUser | null>;
+  setModerator(userId: string, moderator: boolean): Promise<StoredUser | null>;
+  /** Users banned now (for the replicas' ban caches). */
+  bannedUsers(): Promise<Array<{ id: string; until: number }>>;
+
+  // ---- moderation
+  appendModLog(boardId: string, entry: Omit<ModLogEntry, "id" | "at">): Promise<ModLogEntry>;
+  /** Audit log entries of a board, newest first, with id < `before` when given. */
+  modLog(boardId: string, before: number | null, limit: number): Promise<ModLogEntry[]>;
+  /**
+   * One chunk of a rollback, committed as moderation placements under the board's lock: of the
+   * pixels after `after` in (y, x) order whose latest placement is `userId`'s with seq > `afterSeq`,
+   * at most `chunkPixels` take the colour of their latest placement by anyone else (0 if none).
+   * `next` is the cursor for the following chunk, null when done.
+   */
+  rollbackChunk(
+    boardId: string,
+    userId: string,
+    afterSeq: number,
+    after: { x: number; y: number } | null,
+    chunkPixels: number,
+  ): Promise<{ committed: StoredPlacement[]; next: { x: number; y: number } | null }>;
+
+  // ---- stats (the board's stats page)
+  topPlacers(boardId: string, sinceMs: number | null, limit: number): Promise<Array<{ user: PublicUser; placements: number }>>;
+  userPlacements(boardId: string, userId: string): Promise<number>;
+  /** Accepted placements per minute in [fromMs, toMs), oldest first; minutes without any are omitted. */
+  placementsPerMinute(boardId: string, fromMs: number, toMs: number): Promise<Array<{ minute: number; placements: number }>>;
+
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
