@@ -2,7 +2,7 @@
 // Browser and server both import this module; nothing else hard-codes these numbers.
 
 /** Protocol version announced in `welcome`; bump on any incompatible message change. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 // ---- board ----
 export const DEFAULT_CANVAS_WIDTH = 1000;
@@ -87,6 +87,51 @@ export const CONVERGENCE_CHECK_MS = 5_000;
 export const REDIS_RECONNECT_MIN_MS = 100;
 /** …doubling up to this. */
 export const REDIS_RECONNECT_MAX_MS = 500;
+
+// ---- boards and rooms (SPEC §9) ----
+/** Created boards: each side 1…this (main follows CANVAS_WIDTH/HEIGHT up to MAX_CANVAS_SIDE). */
+export const MAX_BOARD_SIDE = 1024;
+export const BOARD_TITLE_MAX_CHARS = 60;
+export const MAX_BOARD_COOLDOWN_MS = 3_600_000;
+/** Default of BOARDS_PER_USER_PER_DAY. */
+export const DEFAULT_BOARDS_PER_USER_PER_DAY = 5;
+/** A board followed by nobody on a replica stays loaded this long (its channels unsubscribed after it). */
+export const ROOM_LINGER_MS = 10_000;
+/** An HTTP read of a board not otherwise followed keeps it loaded for this long. */
+export const ROOM_HTTP_LEASE_MS = 15_000;
+/** GET /api/boards pages. */
+export const BOARD_LIST_MAX_LIMIT = 100;
+
+// ---- presence and cursors (SPEC §10, §11) ----
+/** `user_list` and `…/stats` carry at most this many users. */
+export const PRESENCE_WINDOW_USERS = 100;
+/** A `user_list` frame is cut to fit under this many bytes (SPEC §10: under 8 KiB). */
+export const PRESENCE_FRAME_MAX_BYTES = 8 * 1024 - 256;
+/** GET …/users pages. */
+export const USERS_PAGE_MAX_LIMIT = 200;
+/** `view` and `cursor` messages relayed per connection per second; the excess is dropped silently. */
+export const CURSOR_MESSAGES_PER_S = 10;
+/** `cursors` frames go out at most this often per connection, and cursor batches cross Redis at most this often per board. */
+export const CURSOR_TICK_MS = 100;
+/** At most this many cursors per `cursors` frame. */
+export const CURSORS_PER_FRAME = 50;
+/** A cursor that has not moved for this long is sent as `gone`. */
+export const CURSOR_IDLE_MS = 10_000;
+
+// ---- moderation (SPEC §12) ----
+export const ADMIN_TOKEN_MIN_CHARS = 32;
+/** A wipe covers at most this many pixels. */
+export const MAX_WIPE_PIXELS = 1_000_000;
+/** Rollback and wipe are written in chunks of this many pixels, one transaction each, so other users' commits interleave. */
+export const MODERATION_CHUNK_PIXELS = 5_000;
+/** A ban closes the user's connections on every replica within this (SPEC §12: 1 s). */
+export const BAN_CLOSE_MS = 1_000;
+export const BAN_REASON_MAX_CHARS = 200;
+
+// ---- history (SPEC §13) ----
+/** GET …/placements pages. */
+export const PLACEMENTS_PAGE_MAX_LIMIT = 100_000;
+export const TIMELAPSE_MAX_FRAMES = 600;
 
 // ---- client ----
 export const CLIENT_RECONNECT_MIN_MS = 500;

@@ -16,14 +16,47 @@ export interface PixelRecord {
 
 export type RedisStatus = "up" | "down" | "disabled";
 export type StatsScope = "cluster" | "local";
-export type RejectCode = "cooldown" | "invalid_pixel" | "rate_limited" | "unavailable";
+export type RejectCode = "cooldown" | "invalid_pixel" | "rate_limited" | "unavailable" | "banned" | "frozen";
+
+// ---------------------------------------------------------------- boards (SPEC §9)
+
+export type BoardVisibility = "public" | "unlisted";
+export type BoardState = "open" | "frozen";
+
+/** A board as the API and `welcome` describe it. Times are ISO-8601 strings. */
+export interface BoardInfo {
+  id: string;
+  title: string;
+  width: number;
+  height: number;
+  palette: string[];
+  cooldownMs: number;
+  visibility: BoardVisibility;
+  state: BoardState;
+  createdAt: string;
+  createdBy: PublicUser | null;
+  seq: number;
+  activeUsers: number;
+}
+
+/** The board every deployment has; paths and `/ws` without a board mean it. */
+export const MAIN_BOARD = "main";
+
+/** True for a valid board id: 1–32 of a-z, 0-9 and '-', not starting with '-'. */
+export function isBoardId(v: unknown): v is string {
+  return typeof v === "string" && /^[a-z0-9][a-z0-9-]{0,31}$/.test(v);
+}
 
 // ---------------------------------------------------------------- client → server
 
 export type ClientMessage =
   | { type: "place"; x: number; y: number; color: number; ref?: string }
   | { type: "sync"; since: number }
-  | { type: "ping" };
+  | { type: "ping" }
+  /** The board rectangle the page shows (inclusive), for cursors (SPEC §11). */
+  | { type: "view"; x0: number; y0: number; x1: number; y1: number }
+  /** The pointer's board position; null when it left the board. */
+  | { type: "cursor"; x: number | null; y: number | null };
 
 // ---------------------------------------------------------------- server → client
 
@@ -37,6 +70,7 @@ export interface WelcomeMessage {
   protocol: number;
   instanceId: string;
   user: PublicUser;
+  board: BoardInfo;
   seq: number;
   width: number;
   height: number;
@@ -46,15 +80,25 @@ export interface WelcomeMessage {
   redis: RedisStatus;
 }
 
+/** Another user's pointer as `cursors` carries it. */
+export interface CursorEntry {
+  id: string;
+  name: string;
+  x: number;
+  y: number;
+}
+
 export type ServerMessage =
   | WelcomeMessage
   | { type: "ack"; ref: string | null; seq: number; cooldownUntil: number }
   | { type: "reject"; ref: string | null; code: RejectCode; message: string; retryAfterMs?: number }
   | { type: "stats"; activeUsers: number; connections: number; scope: StatsScope; timestamp: number }
-  | { type: "user_list"; users: string[]; timestamp: number }
+  | { type: "user_list"; users: PublicUser[]; total: number; timestamp: number }
   | { type: "status"; redis: RedisStatus }
   | { type: "resync"; seq: number }
   | { type: "pong" }
+  | { type: "cursors"; cursors: CursorEntry[]; gone: string[] }
+  | { type: "cooldown"; board: string; cooldownUntil: number }
   | { type: "error"; code: ErrorCode; message: string };
 
 /** Codes of `error` frames: the frame was not understood; the connection stays open. */
@@ -80,6 +124,8 @@ export const CloseCodes = {
   internalError: 1011,
   /** The client could not keep up with the stream (send buffer over its bound). */
   tryAgainLater: 1013,
+  /** The user was banned (SPEC §12): do not reconnect. */
+  banned: 4003,
 } as const;
 
 // ---------------------------------------------------------------- validation
@@ -93,6 +139,9 @@ function fail(code: ErrorCode, message: string): { ok: false; code: ErrorCode; m
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
+
+/** Coordinates in `view` and `cursor` beyond this are malformed, not merely off the board. */
+const COORD_LIMIT = 1 << 16;
 
 /** True when `v` is an integer in [min, max]. */
 export function isIntIn(v: unknown, min: number, max: number): v is number {
@@ -135,6 +184,21 @@ export function parseClientMessage(text: string): ParseResult<ClientMessage> {
     }
     case "ping":
       return { ok: true, value: { type: "ping" } };
+    case "view": {
+      const { x0, y0, x1, y1 } = raw;
+      if (![x0, y0, x1, y1].every((v) => isIntIn(v, -COORD_LIMIT, COORD_LIMIT))) {
+        return fail(ErrorCodes.badMessage, "'view' needs integer 'x0', 'y0', 'x1' and 'y1'");
+      }
+      return { ok: true, value: { type: "view", x0: x0 as number, y0: y0 as number, x1: x1 as number, y1: y1 as number } };
+    }
+    case "cursor": {
+      const { x, y } = raw;
+      if (x === null || y === null) return { ok: true, value: { type: "cursor", x: null, y: null } };
+      if (!isIntIn(x, -COORD_LIMIT, COORD_LIMIT) || !isIntIn(y, -COORD_LIMIT, COORD_LIMIT)) {
+        return fail(ErrorCodes.badMessage, "'cursor' needs integer 'x' and 'y', or 'x': null when the pointer left the board");
+      }
+      return { ok: true, value: { type: "cursor", x, y } };
+    }
     default:
       return fail(ErrorCodes.unknownType, `unknown message type '${type.slice(0, 32)}'`);
   }
