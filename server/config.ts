@@ -4,6 +4,8 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import {
+  ADMIN_TOKEN_MIN_CHARS,
+  DEFAULT_BOARDS_PER_USER_PER_DAY,
   DEFAULT_CANVAS_HEIGHT,
   DEFAULT_CANVAS_WIDTH,
   DEFAULT_COOLDOWN_MS,
@@ -16,6 +18,11 @@ export interface Config {
   databaseUrl: string | null;
   dataDir: string;
   redisUrl: string | null;
+  /** Sentinels to ask for the master (SPEC §14); null = connect to REDIS_URL directly. */
+  redisSentinels: Array<{ host: string; port: number }> | null;
+  redisSentinelName: string | null;
+  /** Redis password when not in REDIS_URL. */
+  redisPassword: string | null;
   width: number;
   height: number;
   cooldownMs: number;
@@ -29,7 +36,23 @@ export interface Config {
   sessionsPerIpPerMin: number;
   placementsPerConnectionPerS: number;
   trustProxy: boolean;
+  boardsPerUserPerDay: number;
+  /** Bearer token of the admin API (SPEC §12); null = no admin API. */
+  adminToken: string | null;
+  /** Bearer token that may read /metrics on the main port; null = not there. */
+  metricsToken: string | null;
+  /** A separate port for /metrics (on METRICS_HOST, default 127.0.0.1); null = none. */
+  metricsPort: number | null;
+  metricsHost: string;
 }
+
+/** Every environment variable Tessera reads (deployment manifests are checked against it). */
+export const ENV_VARS = [
+  "PORT", "HOST", "DATABASE_URL", "DATA_DIR", "REDIS_URL", "REDIS_SENTINELS", "REDIS_SENTINEL_NAME", "REDIS_PASSWORD",
+  "CANVAS_WIDTH", "CANVAS_HEIGHT", "COOLDOWN_MS", "INSTANCE_ID", "SESSION_SECRET", "ALLOWED_ORIGINS", "LOG_LEVEL",
+  "MAX_CONNECTIONS_PER_IP", "SESSIONS_PER_IP_PER_MIN", "PLACEMENTS_PER_CONNECTION_PER_S", "TRUST_PROXY",
+  "BOARDS_PER_USER_PER_DAY", "ADMIN_TOKEN", "METRICS_TOKEN", "METRICS_PORT", "METRICS_HOST",
+] as const;
 
 export const DEFAULTS = {
   port: 3000,
@@ -65,6 +88,26 @@ function urlVar(env: Env, name: string, protocols: string[]): string | null {
   if (!protocols.includes(u.protocol)) {
     throw new ConfigError(`${name} must start with ${protocols.map((p) => p + "//").join(" or ")}`);
   }
+  return raw;
+}
+
+/** `host:port,host:port` → a list; null when unset. */
+function sentinelsVar(env: Env, name: string): Array<{ host: string; port: number }> | null {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return null;
+  return raw.split(",").map((entry) => {
+    const m = /^\s*(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):(\d{1,5})\s*$/.exec(entry);
+    const port = m ? Number(m[2]) : 0;
+    if (!m || port < 1 || port > 65535) throw new ConfigError(`${name} must be a comma-separated list of host:port, got '${entry.trim()}'`);
+    return { host: m[1].replace(/^\[|\]$/g, ""), port };
+  });
+}
+
+/** A secret bearer token: unset → null; set → at least `min` characters. */
+function tokenVar(env: Env, name: string, min: number): string | null {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return null;
+  if (raw.length < min) throw new ConfigError(`${name} must be at least ${min} characters`);
   return raw;
 }
 
@@ -106,6 +149,18 @@ export function loadConfig(env: Env = process.env): Config {
       allowedOrigins.push(u.origin); // normalised: no trailing slash, lower-case host, as browsers send it
     }
   }
+  const redisSentinels = sentinelsVar(env, "REDIS_SENTINELS");
+  const redisSentinelName = env.REDIS_SENTINEL_NAME || null;
+  if (redisSentinels && !redisSentinelName) {
+    throw new ConfigError("REDIS_SENTINEL_NAME is required when REDIS_SENTINELS is set (the master's name in Sentinel)");
+  }
+  if (redisSentinelName && !/^[A-Za-z0-9_.-]{1,64}$/.test(redisSentinelName)) {
+    throw new ConfigError("REDIS_SENTINEL_NAME must be 1-64 characters of letters, digits, '_', '.' or '-'");
+  }
+  const adminToken = tokenVar(env, "ADMIN_TOKEN", ADMIN_TOKEN_MIN_CHARS);
+  const metricsToken = tokenVar(env, "METRICS_TOKEN", 16);
+  const metricsPortRaw = env.METRICS_PORT;
+  const metricsPort = metricsPortRaw === undefined || metricsPortRaw === "" ? null : intVar(env, "METRICS_PORT", 0, 0, 65535);
   const instanceId = env.INSTANCE_ID || `tessera-${randomBytes(4).toString("hex")}`;
   if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(instanceId)) {
     throw new ConfigError("INSTANCE_ID must be 1-64 characters of letters, digits, '_', '.', ':' or '-'");
@@ -133,5 +188,13 @@ export function loadConfig(env: Env = process.env): Config {
       1_000_000,
     ),
     trustProxy: trust === "true" || trust === "1",
+    redisSentinels,
+    redisSentinelName,
+    redisPassword: env.REDIS_PASSWORD || null,
+    boardsPerUserPerDay: intVar(env, "BOARDS_PER_USER_PER_DAY", DEFAULT_BOARDS_PER_USER_PER_DAY, 0, 1_000_000),
+    adminToken,
+    metricsToken,
+    metricsPort,
+    metricsHost: env.METRICS_HOST || "127.0.0.1",
   };
 }
