@@ -71,6 +71,8 @@ export const GROUP_COMMIT_MAX_PLACEMENTS = 2_000;
  * than with 2, whose overlap of round trips did not pay for the extra statements).
  */
 export const GROUP_COMMITS_IN_FLIGHT = 1;
+/** Cooldowns a replica remembers to reject early (the oldest are forgotten first; the database still decides). */
+export const KNOWN_COOLDOWNS_MAX = 200_000;
 
 // ---- cluster (Redis) ----
 /** Each replica refreshes its presence record this often… */
@@ -99,6 +101,10 @@ export const DEFAULT_BOARDS_PER_USER_PER_DAY = 5;
 export const ROOM_LINGER_MS = 10_000;
 /** An HTTP read of a board not otherwise followed keeps it loaded for this long. */
 export const ROOM_HTTP_LEASE_MS = 15_000;
+/** A board's row is re-read after this long (its state may change on another replica; size and cooldown never do). */
+export const BOARD_META_TTL_MS = 5_000;
+/** An unknown board id is remembered as unknown this long (bogus ids cost one query, not one each). */
+export const BOARD_MISS_TTL_MS = 2_000;
 /** GET /api/boards pages. */
 export const BOARD_LIST_MAX_LIMIT = 100;
 
