@@ -3,7 +3,7 @@
 
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { decodePixelsToArray, type PixelRecord } from "../../lib/protocol";
-import { type CommittedPlacement, type Fanout, PixelHub, type PixelSink } from "./pixel-hub";
+import { PixelHub, type PixelSink } from "./pixel-hub";
 
 class Sink implements PixelSink {
   frames: PixelRecord[][] = [];
@@ -13,7 +13,6 @@ class Sink implements PixelSink {
 }
 
 const rec = (seq: number): PixelRecord => ({ seq, x: seq % 8, y: 0, color: seq % 32 });
-const local = (seq: number): CommittedPlacement => ({ ...rec(seq), userId: "u", username: "u", placedAt: 0 });
 
 describe("PixelHub ticks", () => {
   beforeEach(() => {
@@ -24,7 +23,7 @@ describe("PixelHub ticks", () => {
   });
 
   it("sends a record after a quiet tick at once, and coalesces what follows within the tick", () => {
-    const hub = new PixelHub(8, 8, undefined, { tickMs: 50 });
+    const hub = new PixelHub(8, 8, { tickMs: 50 });
     const a = new Sink();
     const b = new Sink();
     hub.addSink(a);
@@ -46,22 +45,21 @@ describe("PixelHub ticks", () => {
     hub.close();
   });
 
-  it("puts local and remote records of one tick into one frame and publishes only the local ones", () => {
-    const published: number[][] = [];
-    const fanout: Fanout = { publish: (rs) => published.push(rs.map((r) => r.seq)) };
-    const hub = new PixelHub(8, 8, fanout, { tickMs: 50 });
+  it("puts records of one turn into one frame and tells which were new", () => {
+    const hub = new PixelHub(8, 8, { tickMs: 50 });
     const s = new Sink();
     hub.addSink(s);
-    hub.ingestLocal([local(1), local(2)]);
-    hub.ingest([rec(3)]); // from another replica, same turn
+    const fresh: number[] = [];
+    hub.ingest([rec(1), rec(2)], (r) => fresh.push(r.seq));
+    hub.ingest([rec(3), rec(2)], (r) => fresh.push(r.seq)); // another source, same turn, one duplicate
     vi.advanceTimersToNextTimer();
     expect(s.frames).toEqual([[rec(1), rec(2), rec(3)]]);
-    expect(published).toEqual([[1, 2]]); // one message per commit group
+    expect(fresh).toEqual([1, 2, 3]);
     hub.close();
   });
 
   it("flushes a full frame before the tick ends, and drops duplicates", () => {
-    const hub = new PixelHub(8, 8, undefined, { tickMs: 50, maxRecordsPerFrame: 3 });
+    const hub = new PixelHub(8, 8, { tickMs: 50, maxRecordsPerFrame: 3 });
     const s = new Sink();
     hub.addSink(s);
     hub.ingest([rec(1), rec(2), rec(3), rec(4), rec(2)]);

@@ -17,26 +17,11 @@ import { Board } from "../../lib/canvas";
 import { FANOUT_MAX_RECORDS_PER_FRAME, FANOUT_TICK_MS, MAX_REPLAY_RECORDS, REPLAY_RING_RECORDS } from "../../lib/limits";
 import { encodePixels, type PixelRecord } from "../../lib/protocol";
 import { ReplayRing } from "./replay-ring";
-import type { StoredPlacement } from "../canvas/storage";
-
-/** A placement as it leaves the canvas service, with what other replicas need to show it. */
-export interface CommittedPlacement extends PixelRecord {
-  userId: string;
-  username: string;
-  placedAt: number;
-}
 
 /** Where the hub sends encoded PIXELS frames: one per local client. */
 export interface PixelSink {
   sendPixels(frame: Uint8Array): void;
 }
-
-/** How placements committed here reach other replicas (Redis) — a no-op in single-instance mode. */
-export interface Fanout {
-  publish(records: readonly CommittedPlacement[]): void;
-}
-
-export const noFanout: Fanout = { publish() {} };
 
 export interface HubOptions {
   tickMs?: number;
@@ -64,21 +49,12 @@ export class PixelHub {
   /** Observer of each flushed tick: records sent and how long the oldest of them waited (ms). */
   onFlush: (records: number, waitedMs: number) => void = () => {};
 
-  constructor(
-    width: number,
-    height: number,
-    private fanout: Fanout = noFanout,
-    opts: HubOptions = {},
-  ) {
+  constructor(width: number, height: number, opts: HubOptions = {}) {
     this.board = new Board(width, height);
     this.ring = new ReplayRing(opts.ringRecords ?? REPLAY_RING_RECORDS);
     this.tickMs = opts.tickMs ?? FANOUT_TICK_MS;
     this.maxRecords = opts.maxRecordsPerFrame ?? FANOUT_MAX_RECORDS_PER_FRAME;
     this.maxReplay = opts.maxReplayRecords ?? MAX_REPLAY_RECORDS;
-  }
-
-  setFanout(fanout: Fanout): void {
-    this.fanout = fanout;
   }
 
   addSink(sink: PixelSink): void {
@@ -93,21 +69,16 @@ export class PixelHub {
     return this.sinks.size;
   }
 
-  /** Apply placements committed by this replica, deliver them locally and publish them to the others. */
-  ingestLocal(records: readonly CommittedPlacement[]): void {
-    this.ingest(records);
-    this.fanout.publish(records);
-  }
-
   /**
-   * Apply placements from elsewhere (another replica, or the database during catch-up) and deliver
-   * the new ones locally. Returns how many were new.
+   * Apply placements (committed here, from another replica, or read from the database) and deliver
+   * the new ones to local clients. `onFresh` sees each record that was new. Returns how many were new.
    */
-  ingest(records: readonly PixelRecord[]): number {
+  ingest<R extends PixelRecord>(records: readonly R[], onFresh?: (r: R) => void): number {
     let fresh = 0;
     for (const r of records) {
       if (!this.board.apply(r.seq, r.x, r.y, r.color)) continue;
       this.ring.put(r.seq, r.x, r.y, r.color);
+      onFresh?.(r);
       if (this.pending.length === 0) this.pendingSince = performance.now();
       this.pending.push({ seq: r.seq, x: r.x, y: r.y, color: r.color });
       fresh++;
@@ -117,17 +88,14 @@ export class PixelHub {
     return fresh;
   }
 
-  /** Load the board from the database at start: every placement, in seq order. */
-  async loadFrom(storage: { placementsAfter(after: number, limit: number): Promise<StoredPlacement[]> }): Promise<void> {
-    const page = 50_000;
-    for (;;) {
-      const rows = await storage.placementsAfter(this.board.seq, page);
-      for (const r of rows) {
-        this.board.apply(r.seq, r.x, r.y, r.color);
-        this.ring.put(r.seq, r.x, r.y, r.color);
-      }
-      if (rows.length < page) break;
-    }
+  /** Start from a board image that includes every placement with seq ≤ `seq` (a snapshot plus its tail). */
+  load(pixels: Uint8Array, seq: number): void {
+    this.board.load(pixels, seq);
+  }
+
+  /** Remember a placement already in the loaded image, so `sync` can replay it without the database. */
+  remember(r: PixelRecord): void {
+    this.ring.put(r.seq, r.x, r.y, r.color);
   }
 
   /**

@@ -1,26 +1,37 @@
-// Keeps a replica's board equal to the database. Redis pub/sub is at-most-once and may be down, so
-// the database (whose seqs are dense) is read for whatever this replica has not seen:
+// Keeps a loaded board equal to the database. Redis pub/sub is at-most-once and may be down, so
+// the database (whose seqs are dense per board) is read for whatever this replica has not seen:
 //  - at once when asked (Redis came back, a commit failed, a gap stayed open);
 //  - every OUTAGE_POLL_MS while Redis is down (other replicas' placements still reach local clients);
 //  - every CONVERGENCE_CHECK_MS otherwise, as a safety net for a lost last message.
-// Reads are serialised: one catch-up at a time, and a request during one runs another after it.
+// Reads are serialised per board: one catch-up at a time, and a request during one runs another after it.
 
 import { CONVERGENCE_CHECK_MS, GAP_REPAIR_MS, OUTAGE_POLL_MS } from "../../lib/limits";
+import type { Storage } from "../canvas/store";
 import type { Logger } from "../logger";
-import type { PixelHub } from "../realtime/pixel-hub";
-import type { Storage } from "../canvas/storage";
+import type { Room } from "./room";
 
-/** Apply every committed placement the board does not have yet; returns how many were new. */
-export async function catchUp(storage: Storage, hub: PixelHub, page = 10_000): Promise<number> {
+/** Rows read per catch-up query. */
+const CATCH_UP_PAGE = 10_000;
+
+/** Apply every committed placement of the room's board it does not have yet; returns how many were new. */
+export async function catchUp(storage: Storage, room: Room, page = CATCH_UP_PAGE): Promise<number> {
   let total = 0;
   for (;;) {
-    const rows = await storage.placementsAfter(hub.board.seq, page);
-    total += hub.ingest(rows);
+    const rows = await storage.placementsAfter(room.id, room.seq, page);
+    total += room.ingest(rows);
     if (rows.length < page) return total;
   }
 }
 
 export type ConvergenceMode = "single" | "redis-up" | "redis-down";
+
+/** Catch-up counters of a replica, summed over its boards (for /metrics). */
+export interface CatchUpCounters {
+  runs: number;
+  recovered: number;
+  failures: number;
+  lastRunMs: number;
+}
 
 export class Convergence {
   private running: Promise<void> | null = null;
@@ -28,12 +39,12 @@ export class Convergence {
   private poll: NodeJS.Timeout | null = null;
   private gapTimer: NodeJS.Timeout | null = null;
   private stopped = false;
-  readonly counters = { runs: 0, recovered: 0, failures: 0, lastRunMs: 0 };
 
   constructor(
     private readonly storage: Storage,
-    private readonly hub: PixelHub,
+    private readonly room: Room,
     private readonly log: Logger,
+    private readonly counters: CatchUpCounters,
   ) {}
 
   /** Set the polling rhythm for the replica's Redis state. */
@@ -48,11 +59,12 @@ export class Convergence {
 
   /** After records from elsewhere: if a gap stays open for GAP_REPAIR_MS, read it from the database. */
   watchGap(): void {
-    if (this.gapTimer || !this.hub.board.hasGap || this.stopped) return;
-    const target = this.hub.board.maxSeq;
+    const board = this.room.hub.board;
+    if (this.gapTimer || !board.hasGap || this.stopped) return;
+    const target = board.maxSeq;
     this.gapTimer = setTimeout(() => {
       this.gapTimer = null;
-      if (this.hub.board.seq < target) void this.request();
+      if (board.seq < target) void this.request();
     }, GAP_REPAIR_MS);
     this.gapTimer.unref();
   }
@@ -69,14 +81,14 @@ export class Convergence {
         this.again = false;
         const started = performance.now();
         try {
-          const n = await catchUp(this.storage, this.hub);
+          const n = await catchUp(this.storage, this.room);
           this.counters.runs++;
           this.counters.recovered += n;
           this.counters.lastRunMs = performance.now() - started;
-          if (n > 0) this.log.info({ recovered: n, seq: this.hub.board.seq }, "caught up from the database");
+          if (n > 0) this.log.info({ board: this.room.id, recovered: n, seq: this.room.seq }, "caught up from the database");
         } catch (err) {
           this.counters.failures++;
-          this.log.warn({ err: (err as Error).message }, "catch-up from the database failed; will retry");
+          this.log.warn({ board: this.room.id, err: (err as Error).message }, "catch-up from the database failed; will retry");
           this.retrySoon();
         }
       } while (this.again && !this.stopped);
