@@ -124,6 +124,22 @@ export const CURSORS_PER_FRAME = 50;
 /** A cursor that has not moved for this long is sent as `gone`. */
 export const CURSOR_IDLE_MS = 10_000;
 
+// ---- presence (crowd scale: the Redis side, server/cluster/presence-redis.ts) ----
+/** `activeBoards()` lists at most this many boards (most active first); the rest count as idle. */
+export const PRESENCE_ACTIVE_BOARDS_MAX = 1_000;
+/** `instances()` and the heartbeat's read of replica records stop at this many live replicas. */
+export const PRESENCE_MAX_PODS = 100;
+/** A user is recorded as held by at most this many replicas (more is garbage someone wrote). */
+export const PRESENCE_HOLDERS_MAX = 64;
+/** The heartbeat re-adds this replica's users to Redis this many per script call, so no call blocks Redis long. */
+export const PRESENCE_REFRESH_CHUNK_USERS = 500;
+/** Expired users are removed this many per script call… */
+export const PRESENCE_EXPIRE_CHUNK_USERS = 1_000;
+/** …and at most this many calls per board per heartbeat (the rest go at the next one). */
+export const PRESENCE_EXPIRE_CHUNKS_PER_BEAT = 20;
+/** Boards whose every holder died are swept this many per heartbeat. */
+export const PRESENCE_STALE_BOARDS_PER_BEAT = 16;
+
 // ---- moderation (SPEC §12) ----
 export const ADMIN_TOKEN_MIN_CHARS = 32;
 /** A wipe covers at most this many pixels. */

@@ -28,3 +28,29 @@ export const PODS_INDEX = "pods";
 export function podUsersKey(instanceId: string): string {
   return `pod:${instanceId}:users`;
 }
+
+/** Sorted set of boards with users: member = board id, score = its distinct users cluster-wide. */
+export const BOARDS_ACTIVE = "boards:active";
+/**
+ * Sorted set of boards that hold presence: member = board id, score = the last heartbeat (epoch ms)
+ * of any replica holding a user there. A board no live replica refreshed within the TTL lost all
+ * its holders, so its presence is swept even when no replica follows it any more.
+ */
+export const PRESENCE_BOARDS = "presence:boards";
+
+/** The presence keys of one board (docs/DESIGN-R2.md "Redis"). */
+export interface PresenceKeys {
+  /** Zset, all scores 0, members `lowercase(name) \0 name \0 id`: BYLEX order and ZCARD total. */
+  lex: string;
+  /** Zset, same members, score = the last heartbeat (epoch ms) that saw them: expiry. */
+  seen: string;
+  /** Hash, user id → `member \n holder replica ids…`: which replicas hold the user. */
+  refs: string;
+  /** Hash, replica id → its connections on the board. */
+  conns: string;
+}
+
+export function presenceKeys(board: string): PresenceKeys {
+  const p = `presence:${board}`;
+  return { lex: `${p}:lex`, seen: `${p}:seen`, refs: `${p}:refs`, conns: `${p}:conns` };
+}
