@@ -14,8 +14,10 @@ export const DEFAULT_COOLDOWN_MS = 5_000;
 // ---- users ----
 export const NAME_MAX_CHARS = 24;
 export const SESSION_COOKIE = "tessera_session";
-/** Session cookies last a year; the signature, not the age, is what makes them trustworthy. */
-export const SESSION_MAX_AGE_S = 365 * 24 * 3600;
+/** A session expires this long after it was issued; using it in the second half of its life renews it. */
+export const SESSION_MAX_AGE_S = 180 * 24 * 3600;
+/** A replica re-reads a signed-in user after this long, so a revocation or ban made elsewhere takes hold. */
+export const SESSION_USER_TTL_MS = 30_000;
 /** Signed-in users remembered per replica (≈ 100 bytes each); older entries are read again from the database. */
 export const SESSION_CACHE_USERS = 100_000;
 
@@ -154,6 +156,22 @@ export const BAN_REASON_MAX_CHARS = 200;
 /** GET …/placements pages. */
 export const PLACEMENTS_PAGE_MAX_LIMIT = 100_000;
 export const TIMELAPSE_MAX_FRAMES = 600;
+
+// ---- snapshots and history ----
+/**
+ * A board gets a snapshot at every multiple of this seq (written from the database in the
+ * background). Loading a board or answering `canvas?seq=N` reads one snapshot and replays at most
+ * this many placements after it. Measured on PostgreSQL (docs/BENCHMARKS.md, "snapshots"): a
+ * 1000×1000 snapshot reads and inflates in about 15 ms and placements replay at about 1 µs each,
+ * so 100,000 keeps `canvas?seq=N` near 150 ms (SPEC §13: under 300 ms) with room for a busy
+ * machine, and costs one snapshot (≤ 1 MB gzipped) per 100,000 placements — a tenth of what the
+ * placements themselves take.
+ */
+export const SNAPSHOT_EVERY_PLACEMENTS = 100_000;
+/** Replays read placements in pages of this many (8 bytes each packed: 800 KB per page). */
+export const REPLAY_PAGE_PLACEMENTS = 100_000;
+/** A board whose snapshot write failed is not tried again for this long. */
+export const SNAPSHOT_RETRY_MS = 10_000;
 
 // ---- client ----
 export const CLIENT_RECONNECT_MIN_MS = 500;

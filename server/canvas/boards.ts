@@ -5,6 +5,8 @@
 // so a stale cache never lets a placement through a freeze.
 
 import { BOARD_META_TTL_MS, BOARD_MISS_TTL_MS } from "../../lib/limits";
+import { PALETTE } from "../../lib/palette";
+import type { BoardInfo } from "../../lib/protocol";
 import type { BoardRow, Storage } from "./store";
 
 interface Entry {
@@ -55,4 +57,22 @@ export class BoardDirectory {
   invalidate(id: string): void {
     this.cache.delete(id);
   }
+}
+
+/** The board object of the API and `welcome` (SPEC §9), from its row, its live seq and its active users. */
+export function boardInfo(row: BoardRow, seq: number, activeUsers: number): BoardInfo {
+  return {
+    id: row.id,
+    title: row.title,
+    width: row.width,
+    height: row.height,
+    palette: [...PALETTE],
+    cooldownMs: row.cooldownMs,
+    visibility: row.visibility,
+    state: row.state,
+    createdAt: new Date(row.createdAt).toISOString(),
+    createdBy: row.createdBy,
+    seq,
+    activeUsers,
+  };
 }

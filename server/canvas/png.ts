@@ -11,11 +11,16 @@ function chunk(type: string, data: Buffer): Buffer {
   return out;
 }
 
-/** Encode row-major palette indices as an indexed-colour PNG, one image pixel per board pixel. */
-export function encodeIndexedPng(width: number, height: number, pixels: Uint8Array, palette: readonly string[]): Buffer {
+/**
+ * Encode row-major palette indices as an indexed-colour PNG, `scale`×`scale` image pixels per board
+ * pixel (nearest neighbour: sharp pixels for sharing). CPU-bound: the server runs it in a worker.
+ */
+export function encodeIndexedPng(width: number, height: number, pixels: Uint8Array, palette: readonly string[], scale = 1): Buffer {
+  const outW = width * scale;
+  const outH = height * scale;
   const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
+  ihdr.writeUInt32BE(outW, 0);
+  ihdr.writeUInt32BE(outH, 4);
   ihdr[8] = 8; // bit depth
   ihdr[9] = 3; // colour type: indexed
   // compression, filter, interlace: 0
@@ -26,10 +31,15 @@ export function encodeIndexedPng(width: number, height: number, pixels: Uint8Arr
     plte[i * 3 + 1] = (v >> 8) & 0xff;
     plte[i * 3 + 2] = v & 0xff;
   });
-  const raw = Buffer.alloc((width + 1) * height);
+  const stride = outW + 1;
+  const raw = Buffer.alloc(stride * outH);
+  const row = Buffer.alloc(outW);
   for (let y = 0; y < height; y++) {
-    raw[y * (width + 1)] = 0; // filter: none
-    raw.set(pixels.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
+    const src = pixels.subarray(y * width, (y + 1) * width);
+    if (scale === 1) row.set(src);
+    else for (let x = 0; x < width; x++) row.fill(src[x], x * scale, (x + 1) * scale);
+    // Each image row starts with its filter byte (0: none); a board row repeats `scale` times.
+    for (let r = 0; r < scale; r++) row.copy(raw, (y * scale + r) * stride + 1);
   }
   const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   return Buffer.concat([

@@ -1,11 +1,15 @@
-// The WebSocket gateway on /ws (SPEC §4). The upgrade is checked up front — origin, session,
-// per-IP cap — before any state exists; then each connection gets a welcome, live PIXELS frames
-// from the hub, and its `place` / `sync` / `ping` messages answered.
+// The WebSocket gateway on /ws (SPEC §4, §9–§11). The upgrade is checked up front — method, origin,
+// board, per-IP cap (reserved before any await, so concurrent upgrades cannot overshoot it),
+// session, ban — before any connection state exists; then each connection follows one board's room:
+// a welcome, live PIXELS frames, presence, cursors, and its `place` / `sync` / `ping` / `view` /
+// `cursor` messages answered. Every inbound frame of any kind (text, binary, pong) spends the
+// connection's and its IP's message budget; every outbound frame goes through one bounded send.
 
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
 import {
+  CURSOR_MESSAGES_PER_S,
   FLOOD_TOLERANCE_MESSAGES,
   FLOOD_TOLERANCE_PER_S,
   IP_BUDGET_CONNECTIONS,
@@ -13,6 +17,7 @@ import {
   MESSAGES_PER_PLACEMENT,
   MIN_MESSAGES_PER_CONNECTION_PER_S,
   PLACEMENT_BURST_SECONDS,
+  PRESENCE_FRAME_MAX_BYTES,
   PRESENCE_PUSH_INTERVAL_MS,
   PROTOCOL_VERSION,
   WS_HEARTBEAT_INTERVAL_MS,
@@ -20,22 +25,28 @@ import {
 } from "../../lib/limits";
 import { PALETTE } from "../../lib/palette";
 import {
+  type ClientMessage,
   CloseCodes,
   ErrorCodes,
+  isBoardId,
+  MAIN_BOARD,
   parseClientMessage,
-  type ClientMessage,
   type PublicUser,
   type RedisStatus,
   type ServerMessage,
 } from "../../lib/protocol";
+import { boardInfo } from "../canvas/boards";
 import type { CanvasService } from "../canvas/canvas-service";
+import type { Storage } from "../canvas/store";
 import type { Config } from "../config";
 import type { Logger } from "../logger";
-import { PixelHub, type PixelSink } from "./pixel-hub";
-import { LocalPresence, type PresenceView } from "./presence";
-import { TokenBucket } from "./rate-limit";
 import type { Sessions } from "../sessions";
-import type { Storage } from "../canvas/storage";
+import type { Cursors } from "./cursors";
+import { PixelHub } from "./pixel-hub";
+import type { Presence, PresenceWindow } from "./presence";
+import { TokenBucket } from "./rate-limit";
+import type { Room, RoomMember } from "./room";
+import type { Rooms } from "./rooms";
 
 /** Token buckets of one connection or one IP: placements, and messages of any kind. */
 class Budget {
@@ -51,82 +62,131 @@ class Budget {
 }
 
 interface IpState {
+  address: string;
   connections: number;
+  /** Upgrades admitted past the cap check and not finished yet. */
+  pending: number;
   budget: Budget;
+}
+
+/** Who may not connect or place (moderation keeps it current across replicas). */
+export interface BanCheck {
+  isBanned(userId: string): boolean;
 }
 
 export interface GatewayDeps {
   config: Config;
   sessions: Sessions;
   service: CanvasService;
-  hub: PixelHub;
+  rooms: Rooms;
+  presence: Presence;
+  cursors: Cursors;
+  bans: BanCheck;
   storage: Storage;
   log: Logger;
   redisStatus: () => RedisStatus;
   /** The client's IP (honours TRUST_PROXY). */
   clientIp: (req: IncomingMessage) => string;
+  /** The scheme the client used (honours TRUST_PROXY's X-Forwarded-Proto). */
+  clientScheme: (req: IncomingMessage) => "http" | "https";
 }
 
-class Client implements PixelSink {
+/** Per-board presence pushes: what was last sent, and when. */
+interface PushState {
+  timer: NodeJS.Timeout | null;
+  lastAt: number;
+  stats: string;
+  list: string;
+}
+
+export class Client implements RoomMember {
+  /** A ping is outstanding; only its pong counts as a sign of life. */
+  pingOutstanding = false;
   alive = true;
+  /** bufferedAmount at the last sweep: a peer that reads nothing for a whole interval is dropped. */
+  bufferedAtSweep = 0;
   readonly budget: Budget;
   /** Over-limit messages still tolerated; empty = flooding, the connection is closed with 1008. */
   readonly tolerance: TokenBucket;
+  readonly cursorBudget: TokenBucket;
+  /** performance.now() of the last presence frame sent to this client (SPEC §10: ≤ 4 a second). */
+  presenceAt = -Infinity;
+  /** A presence push skipped this client (too soon after its last one): it gets the next. */
+  presenceBehind = false;
+  private dropped = false;
 
   constructor(
     readonly ws: WebSocket,
     readonly user: PublicUser,
-    readonly ip: IpState & { address: string },
+    readonly room: Room,
+    readonly ip: IpState,
     private readonly gateway: Gateway,
     placementsPerS: number,
   ) {
     const now = performance.now();
     this.budget = new Budget(placementsPerS, now);
     this.tolerance = new TokenBucket(FLOOD_TOLERANCE_PER_S, FLOOD_TOLERANCE_MESSAGES, now);
+    this.cursorBudget = new TokenBucket(CURSOR_MESSAGES_PER_S, CURSOR_MESSAGES_PER_S, now);
   }
 
-  sendPixels(frame: Uint8Array): void {
-    if (this.ws.readyState !== WebSocket.OPEN) return;
+  get userId(): string {
+    return this.user.id;
+  }
+
+  get board(): string {
+    return this.room.id;
+  }
+
+  /** True while frames can still be written; drops (1013) a client whose unsent bytes passed the bound. */
+  private writable(): boolean {
+    if (this.dropped || this.ws.readyState !== WebSocket.OPEN) return false;
     // A client that stopped reading would make the server hold an ever-growing buffer for it.
     if (this.ws.bufferedAmount > WS_MAX_BUFFERED_BYTES) {
+      this.dropped = true;
       this.gateway.log.warn({ user: this.user.id, buffered: this.ws.bufferedAmount }, "dropping slow consumer");
       this.gateway.counters.slowClosed++;
       this.ws.close(CloseCodes.tryAgainLater, "too slow: reconnect and sync");
       this.ws.terminate();
-      return;
+      return false;
     }
+    return true;
+  }
+
+  sendPixels(frame: Uint8Array): void {
+    if (!this.writable()) return;
     this.gateway.counters.messagesOut++;
     this.ws.send(frame, { binary: true });
   }
 
-  send(msg: ServerMessage): void {
-    if (this.ws.readyState !== WebSocket.OPEN) return;
+  sendText(text: string): void {
+    if (!this.writable()) return;
     this.gateway.counters.messagesOut++;
-    this.ws.send(JSON.stringify(msg));
+    this.ws.send(text);
+  }
+
+  send(msg: ServerMessage): void {
+    this.sendText(JSON.stringify(msg));
   }
 }
 
 export class Gateway {
   readonly wss: WebSocketServer;
-  readonly presence = new LocalPresence();
   readonly log: Logger;
   readonly counters = { messagesIn: 0, messagesOut: 0, upgradesRejected: 0, floodClosed: 0, slowClosed: 0 };
   private readonly clients = new Set<Client>();
-  private readonly perIp = new Map<string, IpState & { address: string }>();
+  private readonly byUser = new Map<string, Set<Client>>();
+  private readonly perIp = new Map<string, IpState>();
+  private readonly pushes = new Map<string, PushState>();
   private readonly heartbeat: NodeJS.Timeout;
-  private presenceTimer: NodeJS.Timeout | null = null;
-  private lastPushed = "";
+  private readonly stopPresence: () => void;
   private closing = false;
-  /** Replaced by the cluster aggregation when Redis is in use. */
-  presenceView: () => PresenceView = () => this.presence.view();
-  /** Called when this replica's own set of users or connections changed (the cluster republishes it). */
-  onLocalChange: () => void = () => {};
 
   constructor(private readonly deps: GatewayDeps) {
     this.log = deps.log;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_FRAME_BYTES, perMessageDeflate: false });
     this.heartbeat = setInterval(() => this.sweep(), WS_HEARTBEAT_INTERVAL_MS);
     this.heartbeat.unref();
+    this.stopPresence = deps.presence.subscribe((board) => this.presenceChanged(board));
   }
 
   get connectionCount(): number {
@@ -138,129 +198,175 @@ export class Gateway {
     socket.on("error", () => socket.destroy());
     if (this.closing) return refuse(socket, 503, "Service Unavailable");
     if (req.method !== "GET") return refuse(socket, 405, "Method Not Allowed");
-    if (!this.originAllowed(req)) {
-      this.counters.upgradesRejected++;
-      return refuse(socket, 403, "Forbidden");
+    if (!this.originAllowed(req)) return this.reject(socket, 403, "Forbidden");
+    const boardId = new URL(req.url ?? "/ws", "http://localhost").searchParams.get("board") ?? MAIN_BOARD;
+    if (!isBoardId(boardId)) return this.reject(socket, 404, "Not Found");
+    // Reserve this IP's slot before the first await: concurrent upgrades see each other.
+    const address = this.deps.clientIp(req);
+    const ip = this.ipState(address);
+    if (ip.connections + ip.pending >= this.deps.config.maxConnectionsPerIp) {
+      this.forgetIpIfIdle(ip);
+      return this.reject(socket, 429, "Too Many Requests");
     }
-    let user: PublicUser | null;
+    ip.pending++;
+    let room: Room | null = null;
+    let accepted = false;
     try {
-      user = await this.deps.sessions.userOf(req);
+      const user = await this.deps.sessions.userOf(req);
+      if (!user) return this.reject(socket, 401, "Unauthorized");
+      room = await this.deps.rooms.acquire(boardId);
+      if (!room) return this.reject(socket, 404, "Not Found");
+      const cooldownUntil = this.deps.bans.isBanned(user.id) ? 0 : await this.cooldownUntilOf(room, user.id);
+      if (socket.destroyed || this.closing) return;
+      const r = room;
+      accepted = true;
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        ip.pending--;
+        if (this.deps.bans.isBanned(user.id)) {
+          // Refused a new connection, with the reason the page can show (SPEC §12).
+          ws.close(CloseCodes.banned, "banned");
+          this.deps.rooms.release(r);
+          this.forgetIpIfIdle(ip);
+          return;
+        }
+        this.accept(ws, user, r, ip, cooldownUntil);
+      });
     } catch (err) {
-      this.log.error({ err: (err as Error).message }, "session lookup failed during upgrade");
-      return refuse(socket, 503, "Service Unavailable");
+      this.log.error({ err: (err as Error).message }, "upgrade failed: database unavailable");
+      refuse(socket, 503, "Service Unavailable");
+    } finally {
+      if (!accepted) {
+        ip.pending--;
+        this.forgetIpIfIdle(ip);
+        if (room) this.deps.rooms.release(room);
+      }
     }
-    if (!user) {
-      this.counters.upgradesRejected++;
-      return refuse(socket, 401, "Unauthorized");
-    }
-    const ip = this.deps.clientIp(req);
-    if ((this.perIp.get(ip)?.connections ?? 0) >= this.deps.config.maxConnectionsPerIp) {
-      this.counters.upgradesRejected++;
-      return refuse(socket, 429, "Too Many Requests");
-    }
-    const cooldownUntil = await this.cooldownUntilOf(user.id);
-    if (socket.destroyed) return;
-    const signedIn = user;
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, signedIn, ip, cooldownUntil));
   }
 
+  private reject(socket: Duplex, status: number, text: string): void {
+    this.counters.upgradesRejected++;
+    refuse(socket, status, text);
+  }
+
+  private ipState(address: string): IpState {
+    let ip = this.perIp.get(address);
+    if (!ip) {
+      const perS = this.deps.config.placementsPerConnectionPerS;
+      ip = { address, connections: 0, pending: 0, budget: new Budget(perS * IP_BUDGET_CONNECTIONS, performance.now()) };
+      this.perIp.set(address, ip);
+    }
+    return ip;
+  }
+
+  private forgetIpIfIdle(ip: IpState): void {
+    if (ip.connections <= 0 && ip.pending <= 0) this.perIp.delete(ip.address);
+  }
+
+  /**
+   * Browsers always send Origin on WebSocket upgrades; its absence means a non-browser client, which
+   * cannot carry a visitor's cookie cross-site. When present it must be this page's own origin —
+   * scheme included — or one of ALLOWED_ORIGINS.
+   */
   private originAllowed(req: IncomingMessage): boolean {
     const origin = req.headers.origin;
-    // Browsers always send Origin on WebSocket upgrades; its absence means a non-browser client,
-    // which cannot be used for cross-site hijacking of a visitor's cookie.
     if (origin === undefined) return true;
     const allowed = this.deps.config.allowedOrigins;
-    if (allowed) return allowed.includes(origin);
-    const host = req.headers["x-forwarded-host"] && this.deps.config.trustProxy ? req.headers["x-forwarded-host"] : req.headers.host;
+    let given: string;
     try {
-      return new URL(origin).host === host;
+      given = new URL(origin).origin;
+    } catch {
+      return false;
+    }
+    if (allowed) return allowed.includes(given);
+    const fwdHost = this.deps.config.trustProxy ? req.headers["x-forwarded-host"] : undefined;
+    const host = (Array.isArray(fwdHost) ? fwdHost[0] : fwdHost) ?? req.headers.host;
+    if (!host) return false;
+    try {
+      return new URL(`${this.deps.clientScheme(req)}://${host}`).origin === given;
     } catch {
       return false;
     }
   }
 
-  private accept(ws: WebSocket, user: PublicUser, address: string, cooldownUntil: number): void {
-    const perS = this.deps.config.placementsPerConnectionPerS;
-    let ip = this.perIp.get(address);
-    if (!ip) {
-      ip = { address, connections: 0, budget: new Budget(perS * IP_BUDGET_CONNECTIONS, performance.now()) };
-      this.perIp.set(address, ip);
-    }
+  private accept(ws: WebSocket, user: PublicUser, room: Room, ip: IpState, cooldownUntil: number): void {
     ip.connections++;
-    const client = new Client(ws, user, ip, this, perS);
+    const client = new Client(ws, user, room, ip, this, this.deps.config.placementsPerConnectionPerS);
     this.clients.add(client);
-    this.presence.join(user);
-    // The welcome is the first frame, and the client is registered with the hub in the same
-    // synchronous step: every placement after welcome.seq reaches it, and nothing precedes it.
+    let tabs = this.byUser.get(user.id);
+    if (!tabs) {
+      tabs = new Set();
+      this.byUser.set(user.id, tabs);
+    }
+    tabs.add(client);
+    this.deps.presence.join(room.id, user);
+    // The welcome is the first frame, and the client joins the room in the same synchronous step:
+    // every placement after welcome.seq reaches it, and nothing precedes it.
     const seq = this.welcome(client, cooldownUntil);
-    this.deps.hub.addSink(client);
+    room.add(client);
     // Records applied above the watermark before this client arrived (a gap is open) are not
     // covered by welcome.seq and were broadcast before it listened: send them now.
-    const ahead = this.deps.hub.replay(seq);
+    const ahead = room.hub.replay(seq);
     if (ahead && ahead.length > 0) PixelHub.sendChunked(client, ahead);
-    const view = this.presenceView();
-    client.send({ type: "stats", activeUsers: view.activeUsers, connections: view.connections, scope: view.scope, timestamp: Date.now() });
-    client.send({ type: "user_list", users: view.users, timestamp: Date.now() });
-    this.onLocalChange();
-    ws.on("pong", () => (client.alive = true));
+    this.sendPresence(client, this.deps.presence.window(room.id));
+    ws.on("pong", () => this.onPong(client));
     ws.on("message", (data, isBinary) => this.onMessage(client, data as Buffer, isBinary));
     ws.on("close", () => this.drop(client));
     ws.on("error", (err) => this.log.debug({ err: err.message }, "socket error"));
-    this.presenceChanged();
   }
 
   /** The user's cooldown end for the welcome: this replica's own knowledge, else the database's. */
-  private async cooldownUntilOf(userId: string): Promise<number> {
-    const { service, config, storage } = this.deps;
-    const local = service.knownRemainingMs(userId);
+  private async cooldownUntilOf(room: Room, userId: string): Promise<number> {
+    const local = this.deps.service.knownRemainingMs(room.id, userId);
     if (local > 0) return Date.now() + local;
-    if (config.cooldownMs === 0) return 0;
+    if (room.meta.cooldownMs === 0) return 0;
     try {
-      const stored = await storage.getUser(userId);
-      return stored?.lastPlacedAt ? stored.lastPlacedAt + config.cooldownMs : 0;
+      const last = await this.deps.storage.lastPlacedAt(room.id, userId);
+      return last === null ? 0 : last + room.meta.cooldownMs;
     } catch {
       return 0; // the database is down: the client learns its cooldown from the first reject instead
     }
   }
 
-  /** Send the welcome. Must run in the same synchronous step as registering the client with the hub. */
+  /** Send the welcome. Must run in the same synchronous step as adding the client to the room. */
   private welcome(client: Client, cooldownUntil: number): number {
-    const { hub, config } = this.deps;
-    const seq = hub.board.seq;
+    const { config } = this.deps;
+    const room = client.room;
+    const seq = room.seq;
+    const window = this.deps.presence.window(room.id);
     client.send({
       type: "welcome",
       protocol: PROTOCOL_VERSION,
       instanceId: config.instanceId,
       user: client.user,
+      board: boardInfo(room.meta, seq, window.total),
       seq,
-      width: config.width,
-      height: config.height,
+      width: room.meta.width,
+      height: room.meta.height,
       palette: [...PALETTE],
-      cooldownMs: config.cooldownMs,
+      cooldownMs: room.meta.cooldownMs,
       cooldownUntil,
       redis: this.deps.redisStatus(),
     });
     return seq;
   }
 
+  private onPong(client: Client): void {
+    // Unsolicited pongs are messages like any other (they spend the budget) and prove nothing.
+    if (!this.spend(client)) return;
+    if (client.pingOutstanding) {
+      client.pingOutstanding = false;
+      client.alive = true;
+    }
+  }
+
   private onMessage(client: Client, data: Buffer, isBinary: boolean): void {
-    this.counters.messagesIn++;
     if (isBinary) {
-      client.send({ type: "error", code: ErrorCodes.binaryNotAccepted, message: "send JSON text frames" });
+      if (this.spend(client)) client.send({ type: "error", code: ErrorCodes.binaryNotAccepted, message: "send JSON text frames" });
       return;
     }
     const parsed = parseClientMessage(data.toString("utf8"));
-    const now = performance.now();
-    // Both the connection's and its IP's budget must allow the message.
-    if (!client.budget.messages.take(now) || !client.ip.budget.messages.take(now)) {
-      if (this.strike(client, now)) return;
-      if (parsed.ok && parsed.value.type === "place") {
-        this.rejectRateLimited(client, parsed.value.ref ?? null);
-      } else {
-        client.send({ type: "error", code: ErrorCodes.rateLimited, message: "too many messages: slow down" });
-      }
-      return;
-    }
+    // An over-budget `place` is answered with its own reject, so the page can match its ref.
+    if (!this.spend(client, parsed.ok && parsed.value.type === "place" ? (parsed.value.ref ?? null) : undefined)) return;
     if (!parsed.ok) {
       client.send({ type: "error", code: parsed.code, message: parsed.message });
       return;
@@ -268,7 +374,22 @@ export class Gateway {
     this.dispatch(client, parsed.value);
   }
 
-  /** Count an over-limit message; returns true when the connection was closed for flooding. */
+  /**
+   * Spend one message of the connection's and its IP's budgets. Over budget, the message is answered
+   * (a `place`, whose ref is given, with its reject) and false returned — or, past the flood
+   * tolerance, the connection is closed with 1008.
+   */
+  private spend(client: Client, placeRef?: string | null): boolean {
+    this.counters.messagesIn++;
+    const now = performance.now();
+    if (client.budget.messages.take(now) && client.ip.budget.messages.take(now)) return true;
+    if (this.strike(client, now)) return false;
+    if (placeRef !== undefined) this.rejectRateLimited(client, placeRef);
+    else client.send({ type: "error", code: ErrorCodes.rateLimited, message: "too many messages: slow down" });
+    return false;
+  }
+
+  /** Count an over-limit message; true when the connection was closed for flooding. */
   private strike(client: Client, now: number): boolean {
     if (client.tolerance.take(now)) return false;
     this.counters.floodClosed++;
@@ -297,6 +418,12 @@ export class Gateway {
         return this.sync(client, msg.since);
       case "ping":
         return client.send({ type: "pong" });
+      case "view":
+        return this.deps.cursors.view(client, msg);
+      case "cursor":
+        // Volatile: at most CURSOR_MESSAGES_PER_S are relayed; the excess is dropped silently.
+        if (client.cursorBudget.take(performance.now())) this.deps.cursors.move(client, msg.x === null || msg.y === null ? null : { x: msg.x, y: msg.y });
+        return;
       default: {
         const unhandled: never = msg;
         throw new Error(`unhandled message ${JSON.stringify(unhandled)}`);
@@ -312,20 +439,25 @@ export class Gateway {
     }
     const now = performance.now();
     if (!client.budget.placements.take(now) || !client.ip.budget.placements.take(now)) {
-      if (this.strike(client, now)) return;
-      this.rejectRateLimited(client, ref);
+      if (!this.strike(client, now)) this.rejectRateLimited(client, ref);
       return;
     }
-    void this.deps.service.place(client.user, msg.x, msg.y, msg.color).then((r) => {
+    if (this.deps.bans.isBanned(client.user.id)) {
+      this.deps.service.countRejection("banned");
+      client.send({ type: "reject", ref, code: "banned", message: "you are banned from placing pixels" });
+      return;
+    }
+    void this.deps.service.place(client.board, client.user, msg.x, msg.y, msg.color).then((r) => {
       if (r.ok) client.send({ type: "ack", ref, seq: r.seq, cooldownUntil: r.cooldownUntil });
+      else if (r.code === "no_board") client.send({ type: "reject", ref, code: "unavailable", message: r.message });
       else client.send({ type: "reject", ref, code: r.code, message: r.message, ...(r.retryAfterMs !== undefined ? { retryAfterMs: r.retryAfterMs } : {}) });
     });
   }
 
   private sync(client: Client, since: number): void {
-    const records = this.deps.hub.replay(since);
+    const records = client.room.hub.replay(since);
     if (records === null) {
-      client.send({ type: "resync", seq: this.deps.hub.board.seq });
+      client.send({ type: "resync", seq: client.room.seq });
       return;
     }
     PixelHub.sendChunked(client, records);
@@ -333,50 +465,105 @@ export class Gateway {
 
   private drop(client: Client): void {
     if (!this.clients.delete(client)) return;
-    this.deps.hub.removeSink(client);
-    if (--client.ip.connections <= 0) this.perIp.delete(client.ip.address);
-    this.presence.leave(client.user);
-    this.presenceChanged();
-    this.onLocalChange();
+    client.room.remove(client);
+    this.deps.cursors.leave(client);
+    const tabs = this.byUser.get(client.user.id);
+    tabs?.delete(client);
+    if (tabs?.size === 0) this.byUser.delete(client.user.id);
+    client.ip.connections--;
+    this.forgetIpIfIdle(client.ip);
+    this.deps.presence.leave(client.room.id, client.user);
+    this.deps.rooms.release(client.room);
   }
 
-  /** Schedule a coalesced stats/user_list push (at most one per PRESENCE_PUSH_INTERVAL_MS). */
-  presenceChanged(): void {
-    if (this.presenceTimer !== null || this.closing) return;
-    this.presenceTimer = setTimeout(() => {
-      this.presenceTimer = null;
-      this.pushPresence();
-    }, PRESENCE_PUSH_INTERVAL_MS);
-  }
+  // ---------------------------------------------------------------- presence pushes
 
-  private pushPresence(): void {
-    const view = this.presenceView();
-    const key = JSON.stringify(view);
-    if (key === this.lastPushed) return;
-    this.lastPushed = key;
-    const now = Date.now();
-    const stats = JSON.stringify({ type: "stats", activeUsers: view.activeUsers, connections: view.connections, scope: view.scope, timestamp: now } satisfies ServerMessage);
-    const list = JSON.stringify({ type: "user_list", users: view.users, timestamp: now } satisfies ServerMessage);
-    for (const c of this.clients) {
-      if (c.ws.readyState !== WebSocket.OPEN) continue;
-      c.ws.send(stats);
-      c.ws.send(list);
-      this.counters.messagesOut += 2;
+  /** The window or counts of a board changed: push to its local clients, at most every PRESENCE_PUSH_INTERVAL_MS. */
+  private presenceChanged(board: string): void {
+    if (this.closing || !this.deps.rooms.get(board)) return;
+    let p = this.pushes.get(board);
+    if (!p) {
+      p = { timer: null, lastAt: -Infinity, stats: "", list: "" };
+      this.pushes.set(board, p);
     }
+    if (p.timer) return;
+    const wait = Math.max(0, p.lastAt + PRESENCE_PUSH_INTERVAL_MS - performance.now());
+    const state = p;
+    state.timer = setTimeout(() => {
+      state.timer = null;
+      this.pushPresence(board, state);
+    }, wait);
+    state.timer.unref();
   }
+
+  private pushPresence(board: string, p: PushState): void {
+    const room = this.deps.rooms.get(board);
+    if (!room || room.memberCount === 0) {
+      this.pushes.delete(board);
+      return;
+    }
+    p.lastAt = performance.now();
+    const w = this.deps.presence.window(board);
+    const { stats, list } = presenceFrames(w);
+    const statsChanged = stats !== p.stats;
+    const listChanged = list !== p.list;
+    p.stats = stats;
+    p.list = list;
+    let behind = false;
+    const soonest = p.lastAt - PRESENCE_PUSH_INTERVAL_MS;
+    for (const m of room.all()) {
+      const c = m as Client;
+      if (!statsChanged && !listChanged && !c.presenceBehind) continue;
+      // A client that got its presence less than an interval ago (it just joined) waits for the next push.
+      if (c.presenceAt > soonest) {
+        c.presenceBehind = true;
+        behind = true;
+        continue;
+      }
+      const wasBehind = c.presenceBehind;
+      c.presenceBehind = false;
+      c.presenceAt = p.lastAt;
+      if (statsChanged || wasBehind) c.sendText(withTimestamp(stats));
+      if (listChanged || wasBehind) c.sendText(withTimestamp(list));
+    }
+    if (behind) this.presenceChanged(board);
+  }
+
+  /** The current presence of the client's board, right after its welcome. */
+  private sendPresence(client: Client, w: PresenceWindow): void {
+    const { stats, list } = presenceFrames(w);
+    client.presenceAt = performance.now();
+    client.sendText(withTimestamp(stats));
+    client.sendText(withTimestamp(list));
+  }
+
+  // ---------------------------------------------------------------- events
 
   /** Tell every client this replica's Redis state changed. */
   broadcastStatus(redis: RedisStatus): void {
-    for (const c of this.clients) c.send({ type: "status", redis });
+    const text = JSON.stringify({ type: "status", redis } satisfies ServerMessage);
+    for (const c of this.clients) c.sendText(text);
+  }
+
+  /** Close every connection of a user with 4003 (a ban, from any replica). */
+  closeUser(userId: string): number {
+    const tabs = this.byUser.get(userId);
+    if (!tabs) return 0;
+    for (const c of tabs) c.ws.close(CloseCodes.banned, "banned");
+    return tabs.size;
   }
 
   private sweep(): void {
     for (const c of this.clients) {
-      if (!c.alive) {
+      // No pong to the last ping, or not one byte of ours read in a whole interval: gone.
+      const stuck = c.bufferedAtSweep > 0 && c.ws.bufferedAmount >= c.bufferedAtSweep;
+      if (!c.alive || stuck) {
         c.ws.terminate();
         continue;
       }
+      c.bufferedAtSweep = c.ws.bufferedAmount;
       c.alive = false;
+      c.pingOutstanding = true;
       c.ws.ping();
     }
   }
@@ -390,10 +577,37 @@ export class Gateway {
   close(): void {
     this.closing = true;
     clearInterval(this.heartbeat);
-    if (this.presenceTimer) clearTimeout(this.presenceTimer);
+    this.stopPresence();
+    for (const p of this.pushes.values()) if (p.timer) clearTimeout(p.timer);
     for (const c of this.clients) c.ws.close(CloseCodes.goingAway, "server shutting down");
     this.wss.close();
   }
+}
+
+/**
+ * The two presence frames of a window, without their timestamp (added per send, so unchanged
+ * windows compare equal). The user list is cut to fit PRESENCE_FRAME_MAX_BYTES: `total` still says
+ * how many there are, and the page pages through the rest.
+ */
+export function presenceFrames(w: PresenceWindow): { stats: string; list: string } {
+  const stats = `{"type":"stats","activeUsers":${w.total},"connections":${w.connections},"scope":"${w.scope}"`;
+  let users = JSON.stringify(w.users);
+  if (Buffer.byteLength(users) > PRESENCE_FRAME_MAX_BYTES) {
+    const kept: PublicUser[] = [];
+    let bytes = 2;
+    for (const u of w.users) {
+      const entry = Buffer.byteLength(JSON.stringify(u)) + 1;
+      if (bytes + entry > PRESENCE_FRAME_MAX_BYTES) break;
+      kept.push(u);
+      bytes += entry;
+    }
+    users = JSON.stringify(kept);
+  }
+  return { stats, list: `{"type":"user_list","users":${users},"total":${w.total}` };
+}
+
+function withTimestamp(frame: string): string {
+  return `${frame},"timestamp":${Date.now()}}`;
 }
 
 function refuse(socket: Duplex, status: number, text: string): void {

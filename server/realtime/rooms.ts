@@ -11,12 +11,11 @@ import { MAIN_BOARD } from "../../lib/protocol";
 import { ROOM_HTTP_LEASE_MS, ROOM_LINGER_MS } from "../../lib/limits";
 import type { BoardDirectory } from "../canvas/boards";
 import type { CommittedPlacement, PlacementSink } from "../canvas/canvas-service";
-import type { Storage, StoredPlacement } from "../canvas/store";
+import type { BoardRow, Storage, StoredPlacement } from "../canvas/store";
 import type { PixelChannel, RemoteRecord } from "../cluster/pixel-channel";
 import type { Logger } from "../logger";
 import { type CatchUpCounters, Convergence, type ConvergenceMode } from "./convergence";
 import type { HubOptions } from "./pixel-hub";
-import type { Presence } from "./presence";
 import { Room, type RoomRecord } from "./room";
 
 /** Reads a board image: newest snapshot plus tail; `onTail` sees the tail's placements in seq order. */
@@ -32,13 +31,17 @@ export interface SeqObserver {
   noteSeq(boardId: string, seq: number): void;
 }
 
+/** Something else that follows a board's channels while it is held (presence notices, cursors). */
+export type BoardFollow = (board: BoardRow) => Promise<() => Promise<void>>;
+
 export interface RoomsDeps {
   storage: Storage;
   boards: BoardDirectory;
   loadBoard: BoardLoader;
   /** Null in single-instance mode. */
   pixels: PixelChannel | null;
-  presence: Presence;
+  /** Subscribed before the board is read, unsubscribed when it is dropped. */
+  follows: BoardFollow[];
   snapshots: SeqObserver;
   log: Logger;
   hub?: HubOptions;
@@ -51,7 +54,8 @@ interface Held {
   leaseUntil: number;
   dropTimer: NodeJS.Timeout | null;
   convergence: Convergence;
-  unfollowPixels: (() => Promise<void>) | null;
+  /** Stop following the board's channels. */
+  unfollow: Array<() => Promise<void>>;
 }
 
 export class Rooms implements PlacementSink {
@@ -172,18 +176,18 @@ export class Rooms implements PlacementSink {
         held.convergence.watchGap();
       }
     };
-    const unfollowPixels = this.d.pixels ? await this.d.pixels.follow(id, meta, onRemote) : null;
+    const unfollow: Array<() => Promise<void>> = [];
     try {
-      await this.d.presence.follow(id);
+      if (this.d.pixels) unfollow.push(await this.d.pixels.follow(id, meta, onRemote));
+      for (const follow of this.d.follows) unfollow.push(await follow(meta));
       const image = await this.d.loadBoard(id, meta.width, meta.height, (p) => room.hub.remember(p));
       room.hub.load(image.pixels, image.seq);
     } catch (err) {
-      await unfollowPixels?.();
-      await this.d.presence.unfollow(id).catch(() => {});
+      await Promise.allSettled(unfollow.map((u) => u()));
       throw err;
     }
     const convergence = new Convergence(this.d.storage, room, this.d.log, this.catchUp);
-    held = { room, followers: 0, leaseUntil: 0, dropTimer: null, convergence, unfollowPixels };
+    held = { room, followers: 0, leaseUntil: 0, dropTimer: null, convergence, unfollow };
     this.held.set(id, held);
     const early = buffered;
     buffered = null;
@@ -220,8 +224,7 @@ export class Rooms implements PlacementSink {
     this.held.delete(h.room.id);
     h.room.close();
     await h.convergence.stop();
-    await h.unfollowPixels?.();
-    await this.d.presence.unfollow(h.room.id).catch(() => {});
+    await Promise.allSettled(h.unfollow.map((u) => u()));
     this.d.log.info({ board: h.room.id }, "board dropped: no followers here");
   }
 
