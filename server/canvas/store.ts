@@ -67,6 +67,29 @@ export interface PixelInfo {
   placedAt: number;
 }
 
+/**
+ * Placements packed for replays, `count` records of PACKED_RECORD_BYTES each, in seq order: one
+ * big-endian 64-bit word per placement, `seq << 32 | x << 20 | y << 8 | color` (x, y < 4096,
+ * color < 256; the seq field holds the low 32 bits, the width PIXELS frames give it too).
+ * Built by the database in one value per page: decoding it costs a few ns per placement where
+ * one row object per placement costs microseconds.
+ */
+export interface PackedPlacements {
+  records: Uint8Array;
+  count: number;
+  /** The seq of the last record (the `after` given when there are none). */
+  lastSeq: number;
+}
+
+export const PACKED_RECORD_BYTES = 8;
+
+/** Thrown by any per-board call naming a board that does not exist. */
+export class UnknownBoardError extends Error {
+  constructor(readonly boardId: string) {
+    super(`no board '${boardId}'`);
+  }
+}
+
 /** A board image that includes every placement with seq ≤ `seq`; `pixels` are the raw row-major bytes. */
 export interface Snapshot {
   seq: number;
@@ -95,18 +118,26 @@ export interface CommitOptions {
 /** The user every rollback and wipe placement is attributed to (SPEC §12). */
 export const MODERATION_USER: PublicUser = { id: "moderation", name: "moderation" };
 
+/** Every per-board call below throws UnknownBoardError for a board that does not exist, unless it says otherwise. */
 export interface Storage {
   readonly kind: "postgres" | "pglite";
 
   // ---- boards
   /** Create `main` if missing and make its size and cooldown follow the configuration. */
   syncMainBoard(width: number, height: number, cooldownMs: number): Promise<BoardRow>;
+  /** null for an unknown board. */
   getBoard(id: string): Promise<BoardRow | null>;
+  /** The boards among `ids` that exist, in no particular order. */
   getBoards(ids: readonly string[]): Promise<BoardRow[]>;
-  /** Public boards, newest first. */
+  /** Public boards, newest first (ties by id). */
   listPublicBoards(offset: number, limit: number): Promise<BoardRow[]>;
-  /** Create a board unless the id is taken or the user created `perUserPerDay` boards in the last 24 h. */
+  /**
+   * Create a board unless the user created `perUserPerDay` boards in the last 24 h (counted in
+   * the database under the user's row lock, so concurrent requests cannot both slip through) or
+   * the id is taken.
+   */
   createBoard(board: NewBoard, perUserPerDay: number): Promise<CreateBoardResult>;
+  /** null for an unknown board. */
   setBoardState(id: string, state: BoardState): Promise<BoardRow | null>;
 
   // ---- placements
@@ -114,6 +145,24 @@ export interface Storage {
   commitPlacements(boardId: string, requests: readonly PlacementRequest[], opts: CommitOptions): Promise<CommitPlan>;
   /** Placements of a board with seq > `after`, in seq order, at most `limit`. */
   placementsAfter(boardId: string, after: number, limit: number): Promise<StoredPlacement[]>;
+  /**
+   * Placements with `after` < seq ≤ `through`, in seq order, at most `limit`, packed (replays:
+   * loading, snapshots, history). With `outside`, only those outside that rectangle (x ≥ width or
+   * y ≥ height): what a smaller snapshot of a resized board does not hold.
+   */
+  placementsPacked(
+    boardId: string,
+    after: number,
+    through: number,
+    limit: number,
+    outside?: { width: number; height: number },
+  ): Promise<PackedPlacements>;
+  /**
+   * The first seq whose placement was made at or after `atMs` (epoch ms, database clock); the
+   * board's seq + 1 when none was. placed_at never decreases along a board's seqs, so this is a
+   * binary search over seq (O(log n) index probes, no index on time).
+   */
+  firstSeqAtOrAfter(boardId: string, atMs: number): Promise<number>;
   /** The board's highest committed seq. */
   currentSeq(boardId: string): Promise<number>;
   /** The user's last accepted placement time on the board (database clock), or null. */
@@ -123,9 +172,14 @@ export interface Storage {
   pixelHistory(boardId: string, x: number, y: number, limit: number): Promise<PixelInfo[]>;
 
   // ---- snapshots
-  /** The newest snapshot with seq ≤ `atMostSeq` (default: any), or null. */
+  /** The newest snapshot with seq ≤ `atMostSeq` (default: any), or null; decompressed off the event loop. */
   latestSnapshot(boardId: string, atMostSeq?: number): Promise<Snapshot | null>;
-  /** Store a snapshot; false when one with that seq already existed. */
+  /** The seq of the newest snapshot (0 when there is none), without reading its pixels. */
+  latestSnapshotSeq(boardId: string): Promise<number>;
+  /**
+   * Store a snapshot (compressed off the event loop, then one insert in its own transaction, which
+   * takes no lock a commit waits for); false when one with that seq already existed.
+   */
   saveSnapshot(boardId: string, snapshot: Snapshot): Promise<boolean>;
 
   // ---- users
@@ -134,6 +188,8 @@ export interface Storage {
   /** Ban (until = epoch ms) or unban (until = null); null when there is no such user. */
   setBan(userId: string, until: number | null, reason: string | null): Promise<StoredUser | null>;
   setModerator(userId: string, moderator: boolean): Promise<StoredUser | null>;
+  /** Revoke every session of the user issued before now (sets `sessionsAfter` to the database clock). */
+  revokeSessions(userId: string): Promise<StoredUser | null>;
   /** Users banned now (for the replicas' ban caches). */
   bannedUsers(): Promise<Array<{ id: string; until: number }>>;
 
@@ -155,10 +211,11 @@ export interface Storage {
     chunkPixels: number,
   ): Promise<{ committed: StoredPlacement[]; next: { x: number; y: number } | null }>;
 
-  // ---- stats (the board's stats page)
+  // ---- stats (the board's stats page); the `moderation` user is left out of all three.
+  /** Most placements first (ties by user id): all time (`sinceMs` null, from board_users) or since `sinceMs`. */
   topPlacers(boardId: string, sinceMs: number | null, limit: number): Promise<Array<{ user: PublicUser; placements: number }>>;
   userPlacements(boardId: string, userId: string): Promise<number>;
-  /** Accepted placements per minute in [fromMs, toMs), oldest first; minutes without any are omitted. */
+  /** Accepted placements per minute in [fromMs, toMs), oldest first; `minute` is its start (epoch ms); minutes without any are omitted. */
   placementsPerMinute(boardId: string, fromMs: number, toMs: number): Promise<Array<{ minute: number; placements: number }>>;
 
   /** Resolves when the database answers a trivial query. */
