@@ -24,6 +24,13 @@ export const SESSION_CACHE_USERS = 100_000;
 // ---- HTTP ----
 /** JSON request bodies above this size get 413. */
 export const MAX_HTTP_BODY_BYTES = 4 * 1024;
+/** A board PNG at most this old is served while a newer one renders (PNGs are for sharing, not live views). */
+export const PNG_FRESH_MS = 1_000;
+/** GET …/canvas.png?scale= goes up to 8×, as long as the image stays under this many pixels. */
+export const PNG_MAX_SCALE = 8;
+export const PNG_MAX_OUTPUT_PIXELS = 64 * 1024 * 1024;
+/** Render jobs (PNG, GIF) waiting at most; beyond it requests get 503 busy. */
+export const RENDER_QUEUE_MAX = 8;
 
 // ---- WebSocket ----
 /** Inbound frames above this size close the connection with 1009. */
@@ -151,8 +158,12 @@ export const MODERATION_CHUNK_PIXELS = 5_000;
 /** A ban closes the user's connections on every replica within this (SPEC §12: 1 s). */
 export const BAN_CLOSE_MS = 1_000;
 export const BAN_REASON_MAX_CHARS = 200;
+/** Each replica re-reads the bans this often, in case it missed an event (Redis down). */
+export const BAN_REFRESH_MS = 30_000;
 
 // ---- history (SPEC §13) ----
+/** GET …/pixel/history returns at most this many placements. */
+export const PIXEL_HISTORY_MAX_LIMIT = 50;
 /** GET …/placements pages. */
 export const PLACEMENTS_PAGE_MAX_LIMIT = 100_000;
 export const TIMELAPSE_MAX_FRAMES = 600;

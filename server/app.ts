@@ -1,21 +1,40 @@
-// Composition of one Tessera replica: storage, board, canvas service, gateway, HTTP API and
-// (optionally) Next, on one HTTP server. Tests start it without Next on port 0.
+// Composition of one Tessera replica: every part is built once, here, and handed the parts it
+// depends on — storage, boards, rooms, canvas service, presence, cursors, moderation events, the
+// gateway, the HTTP API and (optionally) Next — on one HTTP server. Tests start it without Next on
+// port 0.
 
-import http, { type IncomingMessage } from "node:http";
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
+import { BoardDirectory } from "./canvas/boards";
 import { CanvasService } from "./canvas/canvas-service";
-import { pageSecurityHeaders } from "./csp";
-import { RedisCluster } from "./cluster/pixel-channel";
+import { RenderPool } from "./canvas/render-pool";
+import { loadBoard, SnapshotWriter } from "./canvas/snapshots";
+import { keptSessionSecret, openPglite, openPostgres } from "./canvas/storage";
+import type { Storage } from "./canvas/store";
+import { CursorChannel } from "./cluster/cursor-channel";
+import { PixelChannel } from "./cluster/pixel-channel";
+import { ClusterPresence } from "./cluster/presence-redis";
+import { RedisLink } from "./cluster/redis-link";
+import { Signer } from "./cluster/signing";
 import type { Config } from "./config";
-import { Gateway } from "./realtime/gateway";
-import { HttpApi, sendError } from "./http/api";
+import { pageSecurityHeaders } from "./csp";
+import { createApi } from "./http/api";
+import { BoardBodies } from "./http/board-body";
+import type { PubSubStats } from "./http/deps";
+import { sendError } from "./http/respond";
 import { createLogger, type Logger } from "./logger";
 import { Metrics } from "./metrics";
-import { Convergence } from "./cluster/convergence";
-import { type HubOptions, PixelHub } from "./realtime/pixel-hub";
+import { BanList } from "./moderation/bans";
+import { type EventBus, LocalEventBus, RedisEventBus } from "./moderation/events";
+import { clientIpOf, clientSchemeOf } from "./origin";
+import { Cursors } from "./realtime/cursors";
+import { Gateway } from "./realtime/gateway";
+import type { HubOptions } from "./realtime/pixel-hub";
+import { LocalPresence, type Presence } from "./realtime/presence";
+import { type BoardFollow, Rooms } from "./realtime/rooms";
 import { Sessions } from "./sessions";
-import { keptSessionSecret, openPglite, openPostgres, type Storage } from "./canvas/storage";
+import { MAIN_BOARD } from "../lib/protocol";
 
 export const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -29,6 +48,10 @@ export interface StartOptions {
   log?: Logger;
   /** Tests shrink the replay window to exercise `resync`. */
   hub?: HubOptions;
+  /** Tests shorten presence timings. */
+  presence?: { heartbeatMs?: number; ttlMs?: number };
+  /** Tests snapshot more often. */
+  snapshotEvery?: number;
 }
 
 export interface Running {
@@ -37,11 +60,15 @@ export interface Running {
   port: number;
   url: string;
   storage: Storage;
-  hub: PixelHub;
+  boards: BoardDirectory;
+  rooms: Rooms;
   service: CanvasService;
   gateway: Gateway;
-  cluster: RedisCluster | null;
-  convergence: Convergence;
+  presence: Presence;
+  link: RedisLink | null;
+  events: EventBus;
+  bans: BanList;
+  snapshots: SnapshotWriter;
   log: Logger;
   close(): Promise<void>;
 }
@@ -53,73 +80,145 @@ export async function startTessera(config: Config, opts: StartOptions = {}): Pro
     ? await openPostgres(config.databaseUrl, (err) => log.warn({ err: err.message }, "idle database connection lost"))
     : await openPglite(config.dataDir);
   const secret = config.sessionSecret ?? keptSessionSecret(config.dataDir);
+  const signer = new Signer(secret);
+  await storage.syncMainBoard(config.width, config.height, config.cooldownMs);
 
-  const hub = new PixelHub(config.width, config.height, undefined, opts.hub);
-  await hub.loadFrom(storage);
-  log.info({ seq: hub.board.seq, db: storage.kind }, "board loaded");
+  // ---- cluster parts (null / local stand-ins without Redis)
+  const clustered = config.redisUrl !== null || config.redisSentinels !== null;
+  const link = clustered ? new RedisLink({ url: config.redisUrl ?? "redis://localhost", log }) : null;
+  const presence: Presence & { start?: () => void } = link
+    ? new ClusterPresence({ link, signer, instanceId: config.instanceId, log, ...opts.presence })
+    : new LocalPresence(config.instanceId);
+  const events = link ? new RedisEventBus(link, signer, config.instanceId, log) : new LocalEventBus(log);
+  const pixels = link ? new PixelChannel(link, signer, config.instanceId, log) : null;
+  const cursorChannel = link ? new CursorChannel(link, signer, config.instanceId, log) : null;
+  const cursors = new Cursors(cursorChannel);
+  const redisStatus = () => (link ? (link.up ? "up" : "down") : "disabled") as "up" | "down" | "disabled";
 
-  const convergence = new Convergence(storage, hub, log);
-  // A failed commit may still have committed: reconcile the board with the database.
-  const service = new CanvasService(storage, hub, config.width, config.height, config.cooldownMs, log, () => void convergence.request());
-  const sessions = new Sessions(secret, storage);
-  const clientIp = (req: IncomingMessage) => clientIpOf(req, config.trustProxy);
-  let cluster: RedisCluster | null = null;
-  const redisStatus = () => (cluster ? cluster.status : "disabled");
-  const gateway = new Gateway({ config, sessions, service, hub, storage, log, redisStatus, clientIp });
-  if (config.redisUrl) {
-    const c = new RedisCluster({
-      url: config.redisUrl,
-      instanceId: config.instanceId,
-      log,
-      localPresence: () => ({ users: gateway.presence.users(), connections: gateway.connectionCount }),
-      onRemoteRecords: (records) => {
-        hub.ingest(records);
-        convergence.watchGap();
-      },
-      onStatus: (up) => {
-        gateway.broadcastStatus(up ? "up" : "down");
-        convergence.setMode(up ? "redis-up" : "redis-down");
-        // Whatever was published while we were away is in the database.
-        if (up) void convergence.request();
-      },
-      onPresence: () => gateway.presenceChanged(),
-    });
-    cluster = c;
-    hub.setFanout(c);
-    gateway.presenceView = () => c.view();
-    gateway.onLocalChange = () => c.localChanged();
-    convergence.setMode("redis-down");
-    c.start();
-  }
-  const api = new HttpApi({
-    config,
-    storage,
-    sessions,
-    service,
-    hub,
-    gateway,
-    log,
-    redisStatus,
-    clientIp,
-    instances: () =>
-      cluster?.instances() ?? [{ id: config.instanceId, users: gateway.presence.users().length, connections: gateway.connectionCount }],
-    pubsubStats: () => cluster?.stats ?? { published: 0, received: 0, failed: 0, lastPublishAt: null, lastReceiveAt: null },
+  // ---- boards in memory
+  const boards = new BoardDirectory(storage);
+  const snapshots = new SnapshotWriter(storage, {
+    every: opts.snapshotEvery,
+    onError: (board, err) => log.warn({ board, err: err.message }, "snapshot failed; will retry"),
+    onSaved: (board, seq, stored) => stored && log.info({ board, seq }, "snapshot stored"),
   });
+  const follows: BoardFollow[] = [
+    async (board) => {
+      await presence.follow(board.id);
+      return () => presence.unfollow(board.id);
+    },
+  ];
+  if (cursorChannel) follows.push((board) => cursorChannel.follow(board, (moves) => cursors.remote(board.id, moves)));
+  const rooms = new Rooms({
+    storage,
+    boards,
+    loadBoard: (id, width, height, onTail) => loadBoard(storage, id, width, height, onTail),
+    pixels,
+    follows,
+    snapshots,
+    log,
+    hub: opts.hub,
+  });
+
+  // ---- placing, sessions, moderation state, sockets
+  const service = new CanvasService(storage, boards, rooms, log, (board) => rooms.catchUpNow(board));
+  const sessions = new Sessions(secret, storage);
+  let gateway: Gateway | null = null;
+  const bans = new BanList(storage, log, (userId) => gateway?.closeUser(userId));
+  const clientIp = (req: IncomingMessage) => clientIpOf(req, config.trustProxy);
+  gateway = new Gateway({ config, sessions, service, rooms, presence, cursors, bans, storage, log, redisStatus, clientIp });
+  const gw = gateway;
+  events.subscribe((e) => {
+    switch (e.type) {
+      case "user_banned":
+        bans.set(e.userId, e.until);
+        gw.closeUser(e.userId);
+        sessions.forget(e.userId);
+        return;
+      case "user_unbanned":
+        bans.clear(e.userId);
+        sessions.forget(e.userId);
+        return;
+      case "user_changed":
+        sessions.forget(e.userId);
+        return;
+      case "board_changed":
+        boards.invalidate(e.board);
+        return;
+      default: {
+        const unhandled: never = e;
+        log.warn({ event: unhandled }, "unhandled replica event");
+      }
+    }
+  });
+  link?.onStatus((up) => {
+    gw.broadcastStatus(up ? "up" : "down");
+    rooms.setRedisUp(up);
+  });
+
+  await bans.start();
+  link?.start();
+  presence.start?.();
+  if (events instanceof RedisEventBus) await events.start();
+  const main = await rooms.start();
+
+  // ---- HTTP
+  const render = new RenderPool();
+  const bodies = new BoardBodies(render);
+  const pubsub = (): PubSubStats => {
+    const total: PubSubStats = { published: 0, received: 0, failed: 0, rejected: 0, lastPublishAt: link?.lastPublishAt ?? null, lastReceiveAt: link?.lastReceiveAt ?? null };
+    for (const c of link?.counters.values() ?? []) {
+      total.published += c.published;
+      total.received += c.received;
+      total.failed += c.failed;
+      total.rejected += c.rejected;
+    }
+    return total;
+  };
+  const isHttps = (req: IncomingMessage) => clientSchemeOf(req, config.trustProxy) === "https";
+  const api = createApi(
+    {
+      config,
+      storage,
+      sessions,
+      service,
+      boards,
+      rooms,
+      presence,
+      bodies,
+      log,
+      redisStatus,
+      connections: () => gw.connectionCount,
+      pubsub,
+      clientIp,
+      isBanned: (id) => bans.isBanned(id),
+    },
+    isHttps,
+  );
 
   const metrics = new Metrics(config.instanceId, {
-    connections: () => gateway.connectionCount,
-    messages: () => ({ in: gateway.counters.messagesIn, out: gateway.counters.messagesOut }),
+    connections: () => gw.connectionCount,
+    messages: () => ({ in: gw.counters.messagesIn, out: gw.counters.messagesOut }),
     placements: () => service.counters,
-    pubsub: () => cluster?.perChannel ?? {},
+    pubsub: () => Object.fromEntries(link?.counters ?? []),
     redis: redisStatus,
-    seq: () => hub.board.seq,
-    catchUp: () => convergence.counters,
+    seq: () => main.seq,
+    catchUp: () => rooms.catchUp,
   });
-  hub.onFlush = (records, waitedMs) => {
+  main.hub.onFlush = (records, waitedMs) => {
     if (records > 0) metrics.fanoutLatency.observe(waitedMs / 1000);
   };
+  const serveMetrics = (res: ServerResponse) => {
+    metrics.render().then(
+      ({ body, contentType }) => {
+        res.writeHead(200, { "Content-Type": contentType, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" });
+        res.end(body);
+      },
+      (err: Error) => sendError(res, 500, "internal", err.message),
+    );
+  };
 
-  let nextHandler: ((req: IncomingMessage, res: http.ServerResponse) => Promise<void>) | null = null;
+  let nextHandler: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null = null;
   let nextClose: (() => Promise<void>) | null = null;
   let pageHeaders: Record<string, string> = {};
   if (opts.next) {
@@ -132,14 +231,9 @@ export async function startTessera(config: Config, opts: StartOptions = {}): Pro
   }
 
   const server = http.createServer((req, res) => {
-    if (req.url === "/metrics" && (req.method === "GET" || req.method === "HEAD")) {
-      metrics.render().then(
-        ({ body, contentType }) => {
-          res.writeHead(200, { "Content-Type": contentType, "Cache-Control": "no-store" });
-          res.end(body);
-        },
-        (err: Error) => sendError(res, 500, "internal", err.message),
-      );
+    // /metrics is private (SPEC §14): on this port only with the metrics token, otherwise 404.
+    if ((req.url === "/metrics" || req.url?.startsWith("/metrics?")) && config.metricsToken && bearer(req) === config.metricsToken) {
+      serveMetrics(res);
       return;
     }
     if (api.handle(req, res)) return;
@@ -148,6 +242,7 @@ export async function startTessera(config: Config, opts: StartOptions = {}): Pro
       return;
     }
     for (const [k, v] of Object.entries(pageHeaders)) res.setHeader(k, v);
+    if (isHttps(req)) res.setHeader("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
     nextHandler(req, res).catch((err: Error) => {
       log.error({ err: err.message, url: req.url }, "page render failed");
       sendError(res, 500, "internal", "internal server error");
@@ -156,36 +251,47 @@ export async function startTessera(config: Config, opts: StartOptions = {}): Pro
   server.on("upgrade", (req, socket, head) => {
     const pathname = (req.url ?? "/").split("?")[0];
     if (pathname === "/ws") {
-      void gateway.handleUpgrade(req, socket, head);
+      void gw.handleUpgrade(req, socket, head);
       return;
     }
     // In dev, Next's hot-reload socket (/_next/webpack-hmr) attaches its own upgrade listener.
     if (!opts.dev) socket.destroy();
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(config.port, config.host, () => {
-      server.off("error", reject);
-      resolve();
+  // A separate metrics listener for a private address (a Prometheus scraping the pod network).
+  let metricsServer: http.Server | null = null;
+  if (config.metricsPort !== null) {
+    const ms = http.createServer((req, res) => {
+      if ((req.url === "/metrics" || req.url?.startsWith("/metrics?")) && (req.method === "GET" || req.method === "HEAD")) serveMetrics(res);
+      else sendError(res, 404, "not_found", "not found");
     });
-  });
+    await listen(ms, config.metricsPort, config.metricsHost);
+    metricsServer = ms;
+  }
+
+  await listen(server, config.port, config.host);
   const port = (server.address() as AddressInfo).port;
   const url = `http://localhost:${port}`;
-  log.info({ url, db: storage.kind, dev: !!opts.dev }, "tessera listening");
+  log.info({ url, db: storage.kind, dev: !!opts.dev, board: MAIN_BOARD, seq: main.seq }, "tessera listening");
 
   let closed: Promise<void> | null = null;
   const close = () => {
     closed ??= (async () => {
-      gateway.beginShutdown();
+      gw.beginShutdown();
       server.close();
+      metricsServer?.close();
       await service.drain();
-      hub.flush();
-      gateway.close();
+      rooms.flush();
+      gw.close();
+      cursors.close();
       server.closeAllConnections();
-      await convergence.stop();
-      await cluster?.close();
-      hub.close();
+      bans.close();
+      await snapshots.close();
+      await rooms.close();
+      await presence.close();
+      if (events instanceof RedisEventBus) await events.close();
+      await link?.close();
+      await render.close();
       await nextClose?.().catch(() => {});
       await storage.close();
       log.info("tessera stopped");
@@ -193,18 +299,22 @@ export async function startTessera(config: Config, opts: StartOptions = {}): Pro
     return closed;
   };
 
-  return { config, server, port, url, storage, hub, service, gateway, cluster, convergence, log, close };
+  return { config, server, port, url, storage, boards, rooms, service, gateway: gw, presence, link, events, bans, snapshots, log, close };
 }
 
-/**
- * The client's address: the socket's, or behind a trusted proxy the last X-Forwarded-For hop — the
- * one our own proxy wrote. Earlier hops are whatever the client chose to send.
- */
-export function clientIpOf(req: IncomingMessage, trustProxy: boolean): string {
-  if (trustProxy) {
-    const fwd = req.headers["x-forwarded-for"];
-    const hops = (Array.isArray(fwd) ? fwd.join(",") : (fwd ?? "")).split(",").map((h) => h.trim()).filter(Boolean);
-    if (hops.length > 0) return hops[hops.length - 1];
-  }
-  return req.socket.remoteAddress ?? "unknown";
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
 }
+
+function bearer(req: IncomingMessage): string | null {
+  const h = req.headers.authorization;
+  return h?.startsWith("Bearer ") ? h.slice(7) : null;
+}
+
+export { clientIpOf };

@@ -40,6 +40,7 @@ import type { CanvasService } from "../canvas/canvas-service";
 import type { Storage } from "../canvas/store";
 import type { Config } from "../config";
 import type { Logger } from "../logger";
+import { originAllowed } from "../origin";
 import type { Sessions } from "../sessions";
 import type { Cursors } from "./cursors";
 import { PixelHub } from "./pixel-hub";
@@ -87,8 +88,6 @@ export interface GatewayDeps {
   redisStatus: () => RedisStatus;
   /** The client's IP (honours TRUST_PROXY). */
   clientIp: (req: IncomingMessage) => string;
-  /** The scheme the client used (honours TRUST_PROXY's X-Forwarded-Proto). */
-  clientScheme: (req: IncomingMessage) => "http" | "https";
 }
 
 /** Per-board presence pushes: what was last sent, and when. */
@@ -198,7 +197,7 @@ export class Gateway {
     socket.on("error", () => socket.destroy());
     if (this.closing) return refuse(socket, 503, "Service Unavailable");
     if (req.method !== "GET") return refuse(socket, 405, "Method Not Allowed");
-    if (!this.originAllowed(req)) return this.reject(socket, 403, "Forbidden");
+    if (!originAllowed(req, this.deps.config)) return this.reject(socket, 403, "Forbidden");
     const boardId = new URL(req.url ?? "/ws", "http://localhost").searchParams.get("board") ?? MAIN_BOARD;
     if (!isBoardId(boardId)) return this.reject(socket, 404, "Not Found");
     // Reserve this IP's slot before the first await: concurrent upgrades see each other.
@@ -260,32 +259,6 @@ export class Gateway {
 
   private forgetIpIfIdle(ip: IpState): void {
     if (ip.connections <= 0 && ip.pending <= 0) this.perIp.delete(ip.address);
-  }
-
-  /**
-   * Browsers always send Origin on WebSocket upgrades; its absence means a non-browser client, which
-   * cannot carry a visitor's cookie cross-site. When present it must be this page's own origin —
-   * scheme included — or one of ALLOWED_ORIGINS.
-   */
-  private originAllowed(req: IncomingMessage): boolean {
-    const origin = req.headers.origin;
-    if (origin === undefined) return true;
-    const allowed = this.deps.config.allowedOrigins;
-    let given: string;
-    try {
-      given = new URL(origin).origin;
-    } catch {
-      return false;
-    }
-    if (allowed) return allowed.includes(given);
-    const fwdHost = this.deps.config.trustProxy ? req.headers["x-forwarded-host"] : undefined;
-    const host = (Array.isArray(fwdHost) ? fwdHost[0] : fwdHost) ?? req.headers.host;
-    if (!host) return false;
-    try {
-      return new URL(`${this.deps.clientScheme(req)}://${host}`).origin === given;
-    } catch {
-      return false;
-    }
   }
 
   private accept(ws: WebSocket, user: PublicUser, room: Room, ip: IpState, cooldownUntil: number): void {

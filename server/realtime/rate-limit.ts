@@ -44,3 +44,31 @@ export class PerMinuteLimit {
     return n <= this.perMinute;
   }
 }
+
+/** Token buckets per key (e.g. per IP), forgotten once full again so the map stays small. */
+export class KeyedBuckets {
+  private readonly buckets = new Map<string, TokenBucket>();
+  private lastSweep = 0;
+
+  /** `ratePerS` 0 = unlimited. */
+  constructor(
+    private readonly ratePerS: number,
+    private readonly burst: number,
+  ) {}
+
+  /** Take one token of `key`'s bucket; false when it is empty. */
+  take(key: string, now: number): boolean {
+    if (this.ratePerS <= 0) return true;
+    // A bucket untouched for as long as it takes to refill is full: dropping it changes nothing.
+    if (now - this.lastSweep > (this.burst / this.ratePerS) * 1000) {
+      this.buckets.clear();
+      this.lastSweep = now;
+    }
+    let b = this.buckets.get(key);
+    if (!b) {
+      b = new TokenBucket(this.ratePerS, this.burst, now);
+      this.buckets.set(key, b);
+    }
+    return b.take(now);
+  }
+}

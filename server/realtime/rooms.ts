@@ -7,11 +7,11 @@
 // Rooms is also where committed placements meet the replica: the local room (if loaded) gets them
 // at once and the other replicas through the pixel channel.
 
-import { MAIN_BOARD } from "../../lib/protocol";
+import { MAIN_BOARD, type PixelRecord } from "../../lib/protocol";
 import { ROOM_HTTP_LEASE_MS, ROOM_LINGER_MS } from "../../lib/limits";
 import type { BoardDirectory } from "../canvas/boards";
 import type { CommittedPlacement, PlacementSink } from "../canvas/canvas-service";
-import type { BoardRow, Storage, StoredPlacement } from "../canvas/store";
+import type { BoardRow, Storage } from "../canvas/store";
 import type { PixelChannel, RemoteRecord } from "../cluster/pixel-channel";
 import type { Logger } from "../logger";
 import { type CatchUpCounters, Convergence, type ConvergenceMode } from "./convergence";
@@ -23,7 +23,7 @@ export type BoardLoader = (
   boardId: string,
   width: number,
   height: number,
-  onTail: (p: StoredPlacement) => void,
+  onTail: (p: PixelRecord) => void,
 ) => Promise<{ pixels: Uint8Array; seq: number }>;
 
 /** Told when a held board's seq advanced (the snapshot writer decides whether a snapshot is due). */

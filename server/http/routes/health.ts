@@ -1,0 +1,27 @@
+// GET /api/health (SPEC §3): the load balancer's and Kubernetes' view of this replica.
+
+import type { ApiDeps } from "../deps";
+import { sendJson, withTimeout } from "../respond";
+import type { ApiRouter } from "../router";
+
+/** The health check gives the database this long to answer. */
+const HEALTH_DB_TIMEOUT_MS = 2_000;
+
+export function healthRoutes(r: ApiRouter, d: ApiDeps): void {
+  r.on("GET", "/api/health", async (ctx) => {
+    let db: "up" | "down" = "up";
+    try {
+      await withTimeout(d.storage.ping(), HEALTH_DB_TIMEOUT_MS);
+    } catch {
+      db = "down";
+    }
+    const redis = d.redisStatus();
+    sendJson(ctx.res, db === "up" ? 200 : 503, {
+      status: db === "down" || redis === "down" ? "degraded" : "ok",
+      instanceId: d.config.instanceId,
+      redis,
+      db,
+      connections: d.connections(),
+    });
+  });
+}
