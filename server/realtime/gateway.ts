@@ -90,12 +90,10 @@ export interface GatewayDeps {
   clientIp: (req: IncomingMessage) => string;
 }
 
-/** Per-board presence pushes: what was last sent, and when. */
+/** Per-board presence pushes: the pending one, and when the last one went out. */
 interface PushState {
   timer: NodeJS.Timeout | null;
   lastAt: number;
-  stats: string;
-  list: string;
 }
 
 export class Client implements RoomMember {
@@ -110,8 +108,9 @@ export class Client implements RoomMember {
   readonly cursorBudget: TokenBucket;
   /** performance.now() of the last presence frame sent to this client (SPEC §10: ≤ 4 a second). */
   presenceAt = -Infinity;
-  /** A presence push skipped this client (too soon after its last one): it gets the next. */
-  presenceBehind = false;
+  /** The presence frames (without timestamp) last sent to this client: unchanged ones are not sent again. */
+  sentStats = "";
+  sentList = "";
   private dropped = false;
 
   constructor(
@@ -456,7 +455,7 @@ export class Gateway {
     if (this.closing || !this.deps.rooms.get(board)) return;
     let p = this.pushes.get(board);
     if (!p) {
-      p = { timer: null, lastAt: -Infinity, stats: "", list: "" };
+      p = { timer: null, lastAt: -Infinity };
       this.pushes.set(board, p);
     }
     if (p.timer) return;
@@ -476,28 +475,22 @@ export class Gateway {
       return;
     }
     p.lastAt = performance.now();
-    const w = this.deps.presence.window(board);
-    const { stats, list } = presenceFrames(w);
-    const statsChanged = stats !== p.stats;
-    const listChanged = list !== p.list;
-    p.stats = stats;
-    p.list = list;
+    const { stats, list } = presenceFrames(this.deps.presence.window(board));
     let behind = false;
     const soonest = p.lastAt - PRESENCE_PUSH_INTERVAL_MS;
     for (const m of room.all()) {
       const c = m as Client;
-      if (!statsChanged && !listChanged && !c.presenceBehind) continue;
-      // A client that got its presence less than an interval ago (it just joined) waits for the next push.
+      const needStats = c.sentStats !== stats;
+      const needList = c.sentList !== list;
+      if (!needStats && !needList) continue;
+      // A client that got presence less than an interval ago (it just joined) waits for the next push.
       if (c.presenceAt > soonest) {
-        c.presenceBehind = true;
         behind = true;
         continue;
       }
-      const wasBehind = c.presenceBehind;
-      c.presenceBehind = false;
       c.presenceAt = p.lastAt;
-      if (statsChanged || wasBehind) c.sendText(withTimestamp(stats));
-      if (listChanged || wasBehind) c.sendText(withTimestamp(list));
+      if (needStats) c.sendText(withTimestamp((c.sentStats = stats)));
+      if (needList) c.sendText(withTimestamp((c.sentList = list)));
     }
     if (behind) this.presenceChanged(board);
   }
@@ -506,8 +499,8 @@ export class Gateway {
   private sendPresence(client: Client, w: PresenceWindow): void {
     const { stats, list } = presenceFrames(w);
     client.presenceAt = performance.now();
-    client.sendText(withTimestamp(stats));
-    client.sendText(withTimestamp(list));
+    client.sendText(withTimestamp((client.sentStats = stats)));
+    client.sendText(withTimestamp((client.sentList = list)));
   }
 
   // ---------------------------------------------------------------- events
