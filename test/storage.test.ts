@@ -496,6 +496,61 @@ describe("two replicas on one PostgreSQL database", () => {
   });
 });
 
+describe("rollback racing other placements on PostgreSQL", () => {
+  it("reverts only pixels whose latest placement is still the user's when each chunk runs", async () => {
+    const b = backend("postgres");
+    const mod = await b.open();
+    const painter = await openPostgres(await b.location(), () => {});
+    try {
+      const [bad, good] = await Promise.all([mod.createUser("griefer"), mod.createUser("artist")]);
+      await mod.createBoard(newBoard("race-rb", good.id, { width: 40, height: 40 }), 5);
+      const rand = prng(77);
+      const randomGroup = (userId: string, n: number) => Array.from({ length: n }, () => place(userId, Math.floor(rand() * 40), Math.floor(rand() * 40), 1 + Math.floor(rand() * 31)));
+      for (let g = 0; g < 10; g++) {
+        await painter.commitPlacements("race-rb", randomGroup(good.id, 60), { cooldownMs: 0 });
+        await painter.commitPlacements("race-rb", randomGroup(bad.id, 60), { cooldownMs: 0 });
+      }
+      // The artist keeps painting while the rollback runs in small chunks on another replica.
+      let rolling = true;
+      const painting = (async () => {
+        while (rolling) await painter.commitPlacements("race-rb", randomGroup(good.id, 5), { cooldownMs: 0 });
+      })();
+      let next: { x: number; y: number } | null = null;
+      let chunks = 0;
+      do {
+        ({ next } = await mod.rollbackChunk("race-rb", bad.id, 0, next, 7));
+        chunks++;
+      } while (next);
+      rolling = false;
+      await painting;
+      expect(chunks).toBeGreaterThan(3);
+
+      const all = await mod.placementsAfter("race-rb", 0, 100_000);
+      expect(all.map((p) => p.seq)).toEqual(all.map((_, i) => i + 1));
+      const latest = new Map<number, (typeof all)[number]>();
+      let moderated = 0;
+      for (const p of all) {
+        const key = p.y * 40 + p.x;
+        if (p.userId === MODERATION_USER.id) {
+          moderated++;
+          // Exact: the pixel's latest placement just before was the griefer's, and the colour is
+          // that of the latest placement there by anyone else.
+          expect(latest.get(key)?.userId).toBe(bad.id);
+          const others = all.filter((q) => q.seq < p.seq && q.x === p.x && q.y === p.y && q.userId !== bad.id);
+          expect(p.color).toBe(others.length ? others[others.length - 1].color : 0);
+        }
+        latest.set(key, p);
+      }
+      expect(moderated).toBeGreaterThan(0);
+      // Nothing of the griefer's is left showing.
+      expect([...latest.values()].filter((p) => p.userId === bad.id)).toEqual([]);
+    } finally {
+      await mod.close();
+      await painter.close();
+    }
+  });
+});
+
 describe("embedded database directory", () => {
   it("refuses a second process on the same DATA_DIR and takes over a stale lock", () => {
     const dir = tempDir();
