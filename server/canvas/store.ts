@@ -118,7 +118,11 @@ export interface CommitOptions {
 /** The user every rollback and wipe placement is attributed to (SPEC §12). */
 export const MODERATION_USER: PublicUser = { id: "moderation", name: "moderation" };
 
-/** Every per-board call below throws UnknownBoardError for a board that does not exist, unless it says otherwise. */
+/**
+ * Per-board calls that need the board's row — commitPlacements, currentSeq, firstSeqAtOrAfter,
+ * rollbackChunk, and topPlacers/placementsPerMinute over a time range — throw UnknownBoardError
+ * for a board that does not exist; plain reads of an unknown board find nothing (null, 0, []).
+ */
 export interface Storage {
   readonly kind: "postgres" | "pglite";
 
