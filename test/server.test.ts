@@ -164,7 +164,7 @@ describe("WebSocket protocol", () => {
     const b = await TestClient.connect(base, bob.cookie);
     expect(a.welcome).toMatchObject({
       type: "welcome",
-      protocol: 1,
+      protocol: 2,
       instanceId: srv.config.instanceId,
       user: alice.user,
       width: 100,
@@ -179,7 +179,7 @@ describe("WebSocket protocol", () => {
     await b.waitForSeqs([ack.seq]);
     expect(b.records.find((r) => r.seq === ack.seq)).toEqual({ seq: ack.seq, x: 10, y: 20, color: 7 });
     // Presence: both users listed, pushed to both.
-    await b.next("user_list", (m) => m.users.includes("alice") && m.users.includes("bob"));
+    await b.next("user_list", (m) => m.users.some((u) => u.name === "alice") && m.users.some((u) => u.name === "bob"));
     const stats = await a.next("stats", (m) => m.activeUsers >= 2);
     expect(stats.scope).toBe("local");
     a.close();
@@ -199,8 +199,8 @@ describe("WebSocket protocol", () => {
       })();
       const getUser = busy.storage.getUser.bind(busy.storage);
       busy.storage.getUser = async (id) => {
-        const frames = busy.hub.counters.framesSent;
-        await waitFor(() => busy.hub.counters.framesSent > frames, 5_000, "a flushed tick");
+        const frames = busy.rooms.get("main")!.hub.counters.framesSent;
+        await waitFor(() => busy.rooms.get("main")!.hub.counters.framesSent > frames, 5_000, "a flushed tick");
         return getUser(id);
       };
       const { cookie } = await newSession(busy.url, "joiner");
@@ -293,7 +293,7 @@ describe("WebSocket protocol", () => {
     const from = late.messages.length;
     late.send({ type: "sync", since });
     const resync = await late.next("resync", () => true, from);
-    expect(resync.seq).toBe(srv.hub.board.seq);
+    expect(resync.seq).toBe(srv.rooms.get("main")!.seq);
     painter.close();
     late.close();
   });
@@ -379,10 +379,11 @@ describe("presence", () => {
       const b1 = await TestClient.connect(srv.url, b.cookie);
       await a1.next("stats", (s) => s.activeUsers === 2 && s.connections === 3);
       const list = await a1.next("user_list", (l) => l.users.length === 2);
-      expect(list.users).toEqual(["Ann", "Ben"]);
+      expect(list.users.map((u) => u.name)).toEqual(["Ann", "Ben"]);
+      expect(list.total).toBe(2);
       const from = a1.messages.length;
       b1.close();
-      await a1.next("user_list", (l) => l.users.length === 1 && l.users[0] === "Ann", from);
+      await a1.next("user_list", (l) => l.users.length === 1 && l.users[0].name === "Ann", from);
       await waitFor(async () => (await (await fetch(`${srv.url}/api/stats`)).json()).connections === 2);
       a2.close();
       a1.close();
