@@ -49,6 +49,10 @@ ALTER TABLE "users" ADD COLUMN "banned_until" bigint;--> statement-breakpoint
 ALTER TABLE "users" ADD COLUMN "ban_reason" text;--> statement-breakpoint
 ALTER TABLE "users" ADD COLUMN "moderator" boolean DEFAULT false NOT NULL;--> statement-breakpoint
 ALTER TABLE "users" ADD COLUMN "sessions_after" bigint DEFAULT 0 NOT NULL;--> statement-breakpoint
+-- Room on each page for the new version of a row: the commit rewrites a board_users row per
+-- placing user, and with no index on the columns it changes these stay heap-only (HOT) updates.
+-- (That is why the all-time ranking sorts the board's rows instead of reading an index.)
+ALTER TABLE "board_users" SET (fillfactor = 70);--> statement-breakpoint
 -- ---- carry revision 1's canvas into the board `main`.
 -- Its seq: the counter row (absent in a database that never started), never below a stored
 -- placement. Size and cooldown are placeholders: the server sets them from CANVAS_WIDTH,
@@ -77,7 +81,6 @@ ALTER TABLE "placements" ADD CONSTRAINT "placements_pkey" PRIMARY KEY("board_id"
 DROP INDEX "placements_xy_seq";--> statement-breakpoint
 DROP TABLE "canvas_meta";--> statement-breakpoint
 ALTER TABLE "users" DROP COLUMN "last_placed_at";--> statement-breakpoint
-CREATE INDEX "board_users_top" ON "board_users" USING btree ("board_id","placements");--> statement-breakpoint
 CREATE INDEX "boards_created_by" ON "boards" USING btree ("created_by","created_at");--> statement-breakpoint
 CREATE INDEX "boards_public_created" ON "boards" USING btree ("created_at","id") WHERE "boards"."visibility" = 'public';--> statement-breakpoint
 CREATE INDEX "mod_log_board_id" ON "mod_log" USING btree ("board_id","id" DESC NULLS LAST);--> statement-breakpoint

@@ -210,7 +210,7 @@ for (const kind of BACKENDS) {
       expect(after.canvasMeta).toBe(false);
       expect(after.usersColumns).toEqual(["ban_reason", "banned_until", "created_at", "id", "moderator", "name", "sessions_after"]);
       expect(after.migrations).toBe(2);
-    });
+    }, 120_000); // three embedded databases opened one after the other: slow on a busy machine
   });
 }
 
@@ -226,5 +226,5 @@ describe("upgrading on PostgreSQL with two replicas starting at once", () => {
       await b.close();
     }
     expect((await catalog("postgres", location)).migrations).toBe(2);
-  });
+  }, 60_000);
 });
