@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { BoardDirectory } from "./canvas/boards";
 import { CanvasService } from "./canvas/canvas-service";
 import { RenderPool } from "./canvas/render-pool";
+import { Timelapses } from "./canvas/timelapse";
 import { loadBoard, SnapshotWriter } from "./canvas/snapshots";
 import { keptSessionSecret, openPglite, openPostgres } from "./canvas/storage";
 import type { Storage } from "./canvas/store";
@@ -27,6 +28,7 @@ import { createLogger, type Logger } from "./logger";
 import { Metrics } from "./metrics";
 import { BanList } from "./moderation/bans";
 import { type EventBus, LocalEventBus, RedisEventBus } from "./moderation/events";
+import { Moderation } from "./moderation/moderation";
 import { clientIpOf, clientSchemeOf } from "./origin";
 import { Cursors } from "./realtime/cursors";
 import { Gateway } from "./realtime/gateway";
@@ -52,6 +54,8 @@ export interface StartOptions {
   presence?: { heartbeatMs?: number; ttlMs?: number };
   /** Tests snapshot more often. */
   snapshotEvery?: number;
+  /** Tests drop unfollowed boards sooner. */
+  roomLingerMs?: number;
 }
 
 export interface Running {
@@ -118,6 +122,7 @@ export async function startTessera(config: Config, opts: StartOptions = {}): Pro
     snapshots,
     log,
     hub: opts.hub,
+    lingerMs: opts.roomLingerMs,
   });
 
   // ---- placing, sessions, moderation state, sockets
@@ -192,6 +197,8 @@ export async function startTessera(config: Config, opts: StartOptions = {}): Pro
       pubsub,
       clientIp,
       isBanned: (id) => bans.isBanned(id),
+      moderation: new Moderation({ storage, service, events, log }),
+      timelapses: new Timelapses(storage, render, log),
     },
     isHttps,
   );

@@ -6,12 +6,11 @@ import os from "node:os";
 import path from "node:path";
 import WebSocket from "ws";
 import { decodePixelsToArray, type PixelRecord, type ServerMessage } from "../lib/protocol";
-import { startTessera, type Running } from "../server/app";
+import { type Running, type StartOptions, startTessera } from "../server/app";
 import { loadConfig } from "../server/config";
 import { freshPgDatabase, PG_ADMIN_URL } from "./pg";
 import { waitFor } from "./wait";
 import { createLogger } from "../server/logger";
-import type { HubOptions } from "../server/realtime/pixel-hub";
 
 export { freshPgDatabase, PG_ADMIN_URL, waitFor };
 
@@ -19,10 +18,9 @@ export function tempDir(prefix = "tessera-test-"): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export interface TestServerOptions {
+export interface TestServerOptions extends Omit<StartOptions, "log" | "next" | "dev"> {
   env?: Record<string, string>;
   dataDir?: string;
-  hub?: HubOptions;
 }
 
 /** Start a replica (no Next) on port 0 with its own data dir unless one is given. */
@@ -39,9 +37,10 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Run
     ...opts.env,
   };
   const config = loadConfig(env);
+  const { env: _env, dataDir: _dir, ...start } = opts;
   const running = await startTessera(config, {
+    ...start,
     log: createLogger(process.env.TEST_LOG_LEVEL ?? "silent", config.instanceId),
-    hub: opts.hub,
   });
   return Object.assign(running, { dataDir });
 }
@@ -86,9 +85,10 @@ export class TestClient {
     ws.on("close", (code) => (this.closeCode = code));
   }
 
-  /** Connect and wait for the welcome. */
-  static async connect(base: string, cookie: string | null, headers: Record<string, string> = {}): Promise<TestClient> {
-    const ws = new WebSocket(base.replace(/^http/, "ws") + "/ws", { headers: { ...(cookie ? { cookie } : {}), ...headers } });
+  /** Connect (to board `main` unless `board` is given) and wait for the welcome. */
+  static async connect(base: string, cookie: string | null, headers: Record<string, string> = {}, board?: string): Promise<TestClient> {
+    const query = board === undefined ? "" : `?board=${encodeURIComponent(board)}`;
+    const ws = new WebSocket(base.replace(/^http/, "ws") + "/ws" + query, { headers: { ...(cookie ? { cookie } : {}), ...headers } });
     const client = new TestClient(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once("open", () => resolve());
@@ -147,8 +147,14 @@ export class TestClient {
   }
 }
 
-/** GET /api/canvas as raw bytes with its seq. */
-export async function fetchBoard(base: string): Promise<{ bytes: Uint8Array; seq: number }> {
-  const res = await fetch(`${base}/api/canvas`);
+/** GET /api/canvas (or a board's canvas) as raw bytes with its seq. */
+export async function fetchBoard(base: string, board?: string): Promise<{ bytes: Uint8Array; seq: number }> {
+  const res = await fetch(board === undefined ? `${base}/api/canvas` : `${base}/api/boards/${board}/canvas`);
   return { bytes: new Uint8Array(await res.arrayBuffer()), seq: Number(res.headers.get("x-canvas-seq")) };
+}
+
+/** POST /api/boards as a signed-in user; returns the response status and body. */
+export async function createBoard(base: string, cookie: string, body: Record<string, unknown>): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${base}/api/boards`, { method: "POST", headers: { cookie, "content-type": "application/json" }, body: JSON.stringify(body) });
+  return { status: res.status, body: await res.json() };
 }

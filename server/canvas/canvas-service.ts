@@ -145,6 +145,11 @@ export class CanvasService {
     );
   }
 
+  /** The end of a user's cooldown on a board (database clock) when this replica committed it and it is not over; else 0. */
+  knownCooldownUntil(boardId: string, userId: string): number {
+    return this.knownRemainingMs(boardId, userId) > 0 ? (this.known.get(`${boardId}\0${userId}`)?.until ?? 0) : 0;
+  }
+
   /** Remaining cooldown of a user on a board as this replica knows it (0 when unknown or over). */
   knownRemainingMs(boardId: string, userId: string): number {
     const key = `${boardId}\0${userId}`;

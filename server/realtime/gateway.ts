@@ -288,8 +288,8 @@ export class Gateway {
 
   /** The user's cooldown end for the welcome: this replica's own knowledge, else the database's. */
   private async cooldownUntilOf(room: Room, userId: string): Promise<number> {
-    const local = this.deps.service.knownRemainingMs(room.id, userId);
-    if (local > 0) return Date.now() + local;
+    const local = this.deps.service.knownCooldownUntil(room.id, userId);
+    if (local > 0) return local;
     if (room.meta.cooldownMs === 0) return 0;
     try {
       const last = await this.deps.storage.lastPlacedAt(room.id, userId);

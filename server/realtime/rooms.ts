@@ -45,6 +45,8 @@ export interface RoomsDeps {
   snapshots: SeqObserver;
   log: Logger;
   hub?: HubOptions;
+  /** Tests shorten how long an unfollowed board stays (ROOM_LINGER_MS). */
+  lingerMs?: number;
 }
 
 interface Held {
@@ -209,7 +211,7 @@ export class Rooms implements PlacementSink {
   private scheduleDrop(h: Held): void {
     if (h.room.id === MAIN_BOARD || h.followers > 0 || this.closed) return;
     this.cancelDrop(h);
-    const wait = Math.max(ROOM_LINGER_MS, h.leaseUntil - performance.now());
+    const wait = Math.max(this.d.lingerMs ?? ROOM_LINGER_MS, h.leaseUntil - performance.now());
     h.dropTimer = setTimeout(() => {
       h.dropTimer = null;
       if (h.followers > 0) return;
