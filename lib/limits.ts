@@ -160,6 +160,10 @@ export const BAN_CLOSE_MS = 1_000;
 export const BAN_REASON_MAX_CHARS = 200;
 /** Each replica re-reads the bans this often, in case it missed an event (Redis down). */
 export const BAN_REFRESH_MS = 30_000;
+/** A ban's durationMs is at most this (10 years); without one the ban lasts for good. */
+export const BAN_MAX_DURATION_MS = 10 * 365 * 24 * 3600 * 1000;
+/** GET …/mod/log pages. */
+export const MOD_LOG_MAX_LIMIT = 100;
 
 // ---- history (SPEC §13) ----
 /** GET …/pixel/history returns at most this many placements. */
@@ -167,6 +171,24 @@ export const PIXEL_HISTORY_MAX_LIMIT = 50;
 /** GET …/placements pages. */
 export const PLACEMENTS_PAGE_MAX_LIMIT = 100_000;
 export const TIMELAPSE_MAX_FRAMES = 600;
+/** Frames of a timelapse GIF when the request names none (fewer when the range holds fewer seqs). */
+export const TIMELAPSE_DEFAULT_FRAMES = 120;
+/** A timelapse frame shows this long (GIF delays count in hundredths of a second). */
+export const TIMELAPSE_FRAME_DELAY_MS = 100;
+/** The last frame stays this long before the GIF loops. */
+export const TIMELAPSE_LAST_FRAME_MS = 2_000;
+/** A timelapse GIF larger than this is refused (ask for fewer frames); frames hold only changed pixels, so few get near it. */
+export const TIMELAPSE_MAX_GIF_BYTES = 48 * 1024 * 1024;
+/**
+ * A timelapse GIF is at most this many pixels wide and high: a larger board is scaled down by the
+ * smallest integer factor that fits (a 1000×1000 board gives 500×500), which keeps 600 frames of a
+ * busy board to tens of megabytes and the encoding to seconds.
+ */
+export const TIMELAPSE_MAX_SIDE_PX = 512;
+/** Timelapses built at once per replica (each reads history pages and keeps the worker busy); more get 503 busy. */
+export const TIMELAPSE_BUILDS_MAX = 2;
+/** Rendered GIFs kept per replica for repeated requests (history below `to` never changes), by total size. */
+export const TIMELAPSE_CACHE_BYTES = 64 * 1024 * 1024;
 
 // ---- snapshots and history ----
 /**

@@ -4,11 +4,14 @@
 import type { IncomingMessage } from "node:http";
 import type { ApiDeps } from "./deps";
 import { ApiRouter } from "./router";
+import { adminRoutes } from "./routes/admin";
 import { boardRoutes } from "./routes/boards";
 import { canvasRoutes } from "./routes/canvas";
 import { healthRoutes } from "./routes/health";
+import { moderationRoutes } from "./routes/moderation";
 import { presenceRoutes } from "./routes/presence";
 import { sessionRoutes } from "./routes/session";
+import { timelapseRoutes } from "./routes/timelapse";
 
 export function createApi(d: ApiDeps, isHttps: (req: IncomingMessage) => boolean, extra: Array<(r: ApiRouter) => void> = []): ApiRouter {
   const r = new ApiRouter(d.log, isHttps);
@@ -17,6 +20,9 @@ export function createApi(d: ApiDeps, isHttps: (req: IncomingMessage) => boolean
   boardRoutes(r, d);
   canvasRoutes(r, d);
   presenceRoutes(r, d);
+  moderationRoutes(r, d);
+  adminRoutes(r, d);
+  timelapseRoutes(r, d);
   for (const add of extra) add(r);
   return r;
 }

@@ -3,8 +3,10 @@
 import type { BoardDirectory } from "../canvas/boards";
 import type { CanvasService } from "../canvas/canvas-service";
 import type { Storage } from "../canvas/store";
+import type { Timelapses } from "../canvas/timelapse";
 import type { Config } from "../config";
 import type { Logger } from "../logger";
+import type { Moderation } from "../moderation/moderation";
 import type { Presence } from "../realtime/presence";
 import type { Rooms } from "../realtime/rooms";
 import type { Sessions } from "../sessions";
@@ -38,4 +40,8 @@ export interface ApiDeps {
   clientIp: (req: IncomingMessage) => string;
   /** Is this user banned now (moderation keeps it current across replicas)? */
   isBanned: (userId: string) => boolean;
+  /** Bans, rollback, wipe, freeze, moderator grants and the audit log (SPEC §12). */
+  moderation: Moderation;
+  /** Timelapse GIFs (SPEC §13). */
+  timelapses: Timelapses;
 }
