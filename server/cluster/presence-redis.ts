@@ -662,7 +662,7 @@ export class ClusterPresence implements Presence {
     if (this.o.link.up && this.ready) {
       try {
         for (const board of [...this.local.boardIds()]) {
-          await this.chunked(() => this.local.keysOf(board), PRESENCE_REFRESH_CHUNK_USERS, (pairs) =>
+          await this.chunked((after, n) => this.local.keysAfter(board, after, n), PRESENCE_REFRESH_CHUNK_USERS, (pairs) =>
             this.run(SCRIPTS.leave, this.keysFor(board), [this.o.instanceId, String(Date.now() - this.ttlMs), board, ...pairs]),
           );
           await this.o.link.pub.hDel(presenceKeys(board).conns, this.o.instanceId);
@@ -750,7 +750,13 @@ export class ClusterPresence implements Presence {
     // Leaves Redis missed while it was unreachable.
     for (const [board, m] of [...this.pendingLeaves]) {
       const keys = [...m.values()];
-      await this.chunked(() => keys, PRESENCE_REFRESH_CHUNK_USERS, (pairs) =>
+      let sent = 0;
+      const take = () => {
+        const chunk = keys.slice(sent, sent + PRESENCE_REFRESH_CHUNK_USERS);
+        sent += chunk.length;
+        return chunk;
+      };
+      await this.chunked(take, PRESENCE_REFRESH_CHUNK_USERS, (pairs) =>
         this.run(SCRIPTS.leave, this.keysFor(board), [this.o.instanceId, String(cutoff), board, ...pairs]),
       );
       for (const key of keys) if (m.get(idOfKey(key)) === key) m.delete(idOfKey(key));
@@ -763,7 +769,7 @@ export class ClusterPresence implements Presence {
     // right before it is sent, so a user who left meanwhile is never re-added after their leave.
     for (const board of [...this.local.boardIds()]) {
       let added = 0;
-      await this.chunked(() => this.local.keysOf(board), PRESENCE_REFRESH_CHUNK_USERS, async (pairs) => {
+      await this.chunked((after, n) => this.local.keysAfter(board, after, n), PRESENCE_REFRESH_CHUNK_USERS, async (pairs) => {
         const r = await this.run(SCRIPTS.refresh, this.keysFor(board), [this.o.instanceId, String(now), board, ...pairs]);
         added += Array.isArray(r) ? (count(r[0]) ?? 0) : 0;
       });
@@ -928,15 +934,19 @@ export class ClusterPresence implements Presence {
   }
 
   /**
-   * Feed a board's keys to `send` as member, id pairs, `size` users at a time. Each chunk is cut
-   * from the live state when it is sent (users who came or went meanwhile shift the rest by a few:
-   * they are re-added at the next heartbeat, well within the TTL).
+   * Feed keys to `send` as member, id pairs, `size` at a time. `next(after, n)` is asked for each
+   * chunk when it is sent, so a chunk reflects the live state: a user who left meanwhile is not
+   * re-added after their leave (commands on the one connection run in order).
    */
-  private async chunked(keys: () => readonly string[], size: number, send: (pairs: string[]) => Promise<unknown>): Promise<void> {
-    for (let at = 0; at < keys().length; at += size) {
+  private async chunked(next: (after: string | null, n: number) => string[], size: number, send: (pairs: string[]) => Promise<unknown>): Promise<void> {
+    let after: string | null = null;
+    for (;;) {
+      const keys = next(after, size);
+      if (keys.length === 0) return;
       const pairs: string[] = [];
-      for (const key of keys().slice(at, at + size)) pairs.push(key, idOfKey(key));
+      for (const key of keys) pairs.push(key, idOfKey(key));
       await send(pairs);
+      after = keys[keys.length - 1];
     }
   }
 

@@ -178,10 +178,86 @@ function upperBound(keys: readonly string[], key: string): number {
   return lo;
 }
 
-/** Index of `key` in a sorted array, or -1. */
-function indexOf(keys: readonly string[], key: string): number {
-  const i = upperBound(keys, key) - 1;
-  return i >= 0 && keys[i] === key ? i : -1;
+/** Keys per block of SortedKeys before it splits in two. */
+const BLOCK_MAX_KEYS = 512;
+
+/**
+ * A sorted set of keys kept as a list of sorted blocks of at most BLOCK_MAX_KEYS. One flat sorted
+ * array would do, but inserting into a 50,000-element JavaScript array costs ~200 µs (the shift is
+ * not a plain memmove); here an insert or removal is a binary search over blocks, one within a
+ * block, and a shift of at most BLOCK_MAX_KEYS. Reading k keys from any position is O(log n + k).
+ */
+export class SortedKeys {
+  private readonly blocks: string[][] = [];
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Adds `key` (absent before); returns its position, or -1 once that is past `rankLimit`. */
+  insert(key: string, rankLimit: number): number {
+    this.count++;
+    if (this.blocks.length === 0) {
+      this.blocks.push([key]);
+      return 0;
+    }
+    const bi = Math.min(this.blockFor(key), this.blocks.length - 1);
+    const block = this.blocks[bi];
+    const at = upperBound(block, key);
+    block.splice(at, 0, key);
+    const rank = this.rankOf(bi, at, rankLimit);
+    if (block.length > BLOCK_MAX_KEYS) this.blocks.splice(bi + 1, 0, block.splice(block.length >> 1));
+    return rank;
+  }
+
+  /** Removes `key`; returns its position before (or -1 once past `rankLimit`), or null when absent. */
+  remove(key: string, rankLimit: number): number | null {
+    const bi = this.blockFor(key);
+    const block = this.blocks[bi];
+    if (!block) return null;
+    const at = upperBound(block, key) - 1;
+    if (at < 0 || block[at] !== key) return null;
+    const rank = this.rankOf(bi, at, rankLimit);
+    block.splice(at, 1);
+    if (block.length === 0) this.blocks.splice(bi, 1);
+    this.count--;
+    return rank;
+  }
+
+  /** Up to `n` keys greater than `after` (from the first when null), in order. */
+  after(after: string | null, n: number): string[] {
+    const out: string[] = [];
+    let bi = after === null ? 0 : this.blockFor(after);
+    let at = after === null || bi >= this.blocks.length ? 0 : upperBound(this.blocks[bi], after);
+    while (out.length < n && bi < this.blocks.length) {
+      const block = this.blocks[bi];
+      while (out.length < n && at < block.length) out.push(block[at++]);
+      bi++;
+      at = 0;
+    }
+    return out;
+  }
+
+  /** The first block whose last key is ≥ key (blocks.length when key is past every key). */
+  private blockFor(key: string): number {
+    let lo = 0;
+    let hi = this.blocks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const b = this.blocks[mid];
+      if (compareKeys(b[b.length - 1], key) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Global position of block[bi][at], or -1 when it is at least `limit` (no need to count further). */
+  private rankOf(bi: number, at: number, limit: number): number {
+    let rank = at;
+    for (let i = 0; i < bi && rank < limit; i++) rank += this.blocks[i].length;
+    return rank < limit ? rank : -1;
+  }
 }
 
 // ---------------------------------------------------------------- LocalPresence
@@ -208,36 +284,32 @@ interface LocalUser {
 
 class LocalBoard {
   readonly byId = new Map<string, LocalUser>();
-  /** Every user's sort key, sorted by compareKeys. */
-  readonly keys: string[] = [];
+  readonly keys = new SortedKeys();
   connections = 0;
   /** The window users, rebuilt on demand after the first keys changed. */
   windowUsers: PublicUser[] | null = null;
 
+  /** True when the key landed in the window. */
   insert(key: string): boolean {
-    const at = upperBound(this.keys, key);
-    this.keys.splice(at, 0, key);
-    return at < PRESENCE_WINDOW_USERS;
+    return this.keys.insert(key, PRESENCE_WINDOW_USERS) >= 0;
   }
 
+  /** True when the key was in the window. */
   remove(key: string): boolean {
-    const at = indexOf(this.keys, key);
-    if (at < 0) return false;
-    this.keys.splice(at, 1);
-    return at < PRESENCE_WINDOW_USERS;
+    const rank = this.keys.remove(key, PRESENCE_WINDOW_USERS);
+    return rank !== null && rank >= 0;
   }
 
   firstUsers(): PublicUser[] {
-    if (!this.windowUsers) {
-      this.windowUsers = [];
-      for (let i = 0; i < this.keys.length && i < PRESENCE_WINDOW_USERS; i++) {
-        const k = this.keys[i];
-        const b = k.lastIndexOf("\0");
-        this.windowUsers.push({ id: k.slice(b + 1), name: k.slice(k.indexOf("\0") + 1, b) });
-      }
-    }
+    if (!this.windowUsers) this.windowUsers = this.keys.after(null, PRESENCE_WINDOW_USERS).map(userOfKey);
     return this.windowUsers;
   }
+}
+
+/** The user of a key this module made (no validation: for keys from its own sets). */
+function userOfKey(k: string): PublicUser {
+  const b = k.lastIndexOf("\0");
+  return { id: k.slice(b + 1), name: k.slice(k.indexOf("\0") + 1, b) };
 }
 
 const EMPTY_USERS: PublicUser[] = [];
@@ -314,7 +386,7 @@ export class LocalPresence implements Presence {
   window(board: string): PresenceWindow {
     const b = this.boards.get(board);
     if (!b) return { users: EMPTY_USERS, total: 0, connections: 0, scope: "local" };
-    return { users: b.firstUsers(), total: b.keys.length, connections: b.connections, scope: "local" };
+    return { users: b.firstUsers(), total: b.keys.size, connections: b.connections, scope: "local" };
   }
 
   async read(board: string): Promise<PresenceWindow> {
@@ -329,12 +401,12 @@ export class LocalPresence implements Presence {
   pageNow(board: string, after: string | null, limit: number): PresencePage {
     const from = after === null ? null : decodeCursor(after);
     const n = clampPageLimit(limit);
-    const keys = this.boards.get(board)?.keys ?? [];
-    const start = from === null ? 0 : upperBound(keys, from);
-    const slice = keys.slice(start, start + n);
-    const users = slice.map((k) => parseSortKey(k) as PublicUser);
-    const next = start + n < keys.length ? encodeCursor(slice[slice.length - 1]) : null;
-    return { users, total: keys.length, next };
+    const keys = this.boards.get(board)?.keys;
+    if (!keys) return { users: [], total: 0, next: null };
+    const slice = keys.after(from, n + 1);
+    const more = slice.length > n;
+    if (more) slice.pop();
+    return { users: slice.map(userOfKey), total: keys.size, next: more ? encodeCursor(slice[slice.length - 1]) : null };
   }
 
   subscribe(listener: (board: string, change: PresenceChange) => void): () => void {
@@ -349,7 +421,7 @@ export class LocalPresence implements Presence {
   /** Boards with users here, most active first (then by id, for a stable order). */
   activeBoardsNow(): ActiveBoard[] {
     return [...this.boards]
-      .map(([board, b]) => ({ board, activeUsers: b.keys.length }))
+      .map(([board, b]) => ({ board, activeUsers: b.keys.size }))
       .sort((x, y) => y.activeUsers - x.activeUsers || (x.board < y.board ? -1 : 1));
   }
 
@@ -372,9 +444,9 @@ export class LocalPresence implements Presence {
     return this.boards.keys();
   }
 
-  /** This replica's users on a board, as sort keys in order (the heartbeat re-adds them). */
-  keysOf(board: string): readonly string[] {
-    return this.boards.get(board)?.keys ?? [];
+  /** Up to `n` of this replica's users on a board after `after`, as sort keys in order (the heartbeat re-adds them). */
+  keysAfter(board: string, after: string | null, n: number): string[] {
+    return this.boards.get(board)?.keys.after(after, n) ?? [];
   }
 
   hasUser(board: string, id: string): boolean {
