@@ -17,7 +17,7 @@ const H = 64;
 async function boardFromDatabase(url: string): Promise<{ bytes: Uint8Array; seq: number }> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
-  const { rows } = await c.query<{ seq: string; x: number; y: number; color: number }>("select seq, x, y, color from placements order by seq");
+  const { rows } = await c.query<{ seq: string; x: number; y: number; color: number }>("select seq, x, y, color from placements where board_id = 'main' order by seq");
   await c.end();
   const b = new Board(W, H);
   for (const r of rows) b.apply(Number(r.seq), r.x, r.y, r.color);
