@@ -16,6 +16,4 @@ declare module "gifenc" {
     bytesView(): Uint8Array;
   }
   export function GIFEncoder(opts?: { initialCapacity?: number; auto?: boolean }): Encoder;
-  const gifenc: { GIFEncoder: typeof GIFEncoder };
-  export default gifenc;
 }

@@ -7,8 +7,13 @@
 // the frame before, the rest transparent over the previous frame (disposal "leave in place"), which
 // LZW squeezes to almost nothing on a board that changes a little between frames.
 
-import gifenc from "gifenc";
+import { createRequire } from "node:module";
+import type * as Gifenc from "gifenc";
 import { PACKED_RECORD_BYTES } from "./store";
+
+// gifenc ships CommonJS for Node and an ES build under "module" that bundlers prefer, with
+// different default exports; require() gives the same CommonJS object everywhere.
+const { GIFEncoder } = createRequire(import.meta.url)("gifenc") as typeof Gifenc;
 
 /** The palette's colours take indexes 0…31 of the GIF's 64-entry table; this one means "unchanged". */
 const UNCHANGED = 32;
@@ -47,7 +52,7 @@ export class TimelapseGif {
   private readonly cur: Uint8Array;
   private readonly prev: Uint8Array;
   private readonly delta: Uint8Array;
-  private readonly encoder = gifenc.GIFEncoder({ initialCapacity: 1 << 16 });
+  private readonly encoder = GIFEncoder({ initialCapacity: 1 << 16 });
   private readonly colors: Array<[number, number, number]>;
   private applied = 0;
   private frame = 0;
