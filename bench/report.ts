@@ -22,13 +22,13 @@ export function markdownTables(r: Results): string {
         `**Commit latency** — an idle placer alone, ${c.rate}/s: ack p50 **${fmt(c.p50)} ms** (p99 ${fmt(c.p99)}); its placements reached the sample at p50 ${fmt(c.receiptP50)} / p99 ${fmt(c.receiptP99)} ms.`,
     );
     lines.push("");
-    lines.push("| rate /s | acked | clients complete | missing | p50 ms | p50 − commit | p99 ms | max ms | ack p50 / p99 ms | CPU server | redis | postgres | generator | other | server RSS MB | pass |");
-    lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|");
+    lines.push("| rate /s | acked | clients complete | missing | p50 ms | p50 − commit | p99 ms | max ms | ack p50 / p99 ms | hub frames/s · wait ms | CPU server | redis | postgres | generator | other | server RSS MB | pass |");
+    lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|");
     for (const st of s.steps) {
       const clients = st.complete + st.incomplete;
       const delta = st.p50 !== null && c.p50 !== null ? `${st.p50 - c.p50 >= 0 ? "+" : ""}${st.p50 - c.p50}` : "–";
       lines.push(
-        `| ${fmt(st.rate)} | ${fmt(st.acked)} | ${fmt(st.complete)} / ${fmt(clients)}${st.closed ? ` (${st.closed} dropped)` : ""} | ${fmt(st.missing)}${st.duplicates ? ` (+${fmt(st.duplicates)} dup)` : ""}${st.seqMismatch ? ` ⚠ ${st.seqMismatch}` : ""} | ${fmt(st.p50)} | ${delta} | ${fmt(st.p99)} | ${fmt(st.max)} | ${fmt(st.ackP50)} / ${fmt(st.ackP99)} | ${st.cpu.server} | ${st.cpu.redis} | ${st.cpu.postgres} | ${st.cpu.generator} | ${st.cpu.other} | ${st.serverRssMb.join(" + ")} | ${st.pass ? "✓" : "✗"} |`,
+        `| ${fmt(st.rate)} | ${fmt(st.acked)} | ${fmt(st.complete)} / ${fmt(clients)}${st.closed ? ` (${st.closed} dropped)` : ""} | ${fmt(st.missing)}${st.duplicates ? ` (+${fmt(st.duplicates)} dup)` : ""}${st.seqMismatch ? ` ⚠ ${st.seqMismatch}` : ""} | ${fmt(st.p50)} | ${delta} | ${fmt(st.p99)} | ${fmt(st.max)} | ${fmt(st.ackP50)} / ${fmt(st.ackP99)} | ${st.framesPerS === null ? "–" : `${fmt(st.framesPerS)} · ${fmt(st.hubWaitMs)}`} | ${st.cpu.server} | ${st.cpu.redis} | ${st.cpu.postgres} | ${st.cpu.generator} | ${st.cpu.other} | ${st.serverRssMb.join(" + ")} | ${st.pass ? "✓" : "✗"} |`,
       );
     }
     lines.push("");

@@ -164,6 +164,12 @@ export interface SweepStep {
   sampled: number;
   /** Seqs the step committed (last − first + 1) when they do not match the acks (null when they do). */
   seqMismatch: string | null;
+  /**
+   * From the replicas' /metrics (Tessera only): PIXELS frames flushed per second (all replicas; each
+   * goes to every local client) and the mean time the oldest record of a frame waited in the hub.
+   */
+  framesPerS: number | null;
+  hubWaitMs: number | null;
   p50: number | null;
   p99: number | null;
   max: number | null;
@@ -610,6 +616,26 @@ async function commitProbe(workers: WorkerPool, state: SweepState): Promise<Swee
   return r;
 }
 
+/** Σ over replicas of the hub's fan-out histogram (`tessera_fanout_latency_seconds`): sum (s) and count (frames); null without /metrics. */
+async function fanoutCounters(servers: ServerProcess[]): Promise<{ sum: number; count: number } | null> {
+  try {
+    let total = 0;
+    let count = 0;
+    for (const s of servers) {
+      const res = await fetch(`${s.url}/metrics`);
+      if (res.status !== 200) return null;
+      for (const line of (await res.text()).split("\n")) {
+        const m = /^tessera_fanout_latency_seconds_(sum|count)(\{[^}]*\})? ([0-9.eE+-]+)$/.exec(line);
+        if (m?.[1] === "sum") total += Number(m[3]);
+        else if (m?.[1] === "count") count += Number(m[3]);
+      }
+    }
+    return { sum: total, count };
+  } catch {
+    return null;
+  }
+}
+
 async function sweep(target: string, workers: WorkerPool, state: SweepState, meter: CpuMeter, servers: () => ServerProcess[], rates: readonly number[]): Promise<SweepResult> {
   const { conn } = state;
   await sleep(1_000); // let presence pushes of the connection ramp settle
@@ -628,9 +654,12 @@ async function sweep(target: string, workers: WorkerPool, state: SweepState, met
   let failures = 0;
   for (let k = 0, retried = false; k < rates.length; k++) {
     const rate = rates[k];
+    const hub0 = state.target === "tessera" ? await fanoutCounters(servers()) : null;
     meter.begin();
     const o = await runPlacements(workers, state, LOAD, () => ({ ratePerS: rate / LOAD.length, durationMs: P.stepMs, arrivals: P.arrivals }));
     const cpu = meter.end();
+    const hub1 = hub0 ? await fanoutCounters(servers()) : null;
+    const frames = hub0 && hub1 ? hub1.count - hub0.count : 0;
     const rss = servers().map((s) => mb(rssBytes(s.pid)));
     const d = o.delivery;
     const loss = d.expected > 0 ? d.missing / d.expected : 0;
@@ -653,6 +682,8 @@ async function sweep(target: string, workers: WorkerPool, state: SweepState, met
       closed: d.closed,
       sampled: d.sampled,
       seqMismatch: o.seqMismatch,
+      framesPerS: hub0 && hub1 ? Math.round(frames / (P.stepMs / 1000)) : null,
+      hubWaitMs: hub0 && hub1 && frames > 0 ? round(((hub1.sum - hub0.sum) * 1000) / frames, 1) : null,
       p50: s.p50,
       p99: s.p99,
       max: s.max,
@@ -676,7 +707,7 @@ async function sweep(target: string, workers: WorkerPool, state: SweepState, met
     result.steps.push(step);
     log(
       `  ${target} @ ${rate}/s: acked ${o.acked}/${o.sent}, ${d.complete}/${d.complete + d.incomplete} clients complete (missing ${d.missing}, duplicates ${d.duplicates}${o.seqMismatch ? `, ${o.seqMismatch}` : ""}), ` +
-        `p50 ${s.p50} p99 ${s.p99} max ${s.max} ms over ${d.sampled} sampled clients (ack p50 ${o.ack.p50} p99 ${o.ack.p99}), cpu ${JSON.stringify(cpu)} ${pass ? "PASS" : "FAIL"}`,
+        `p50 ${s.p50} p99 ${s.p99} max ${s.max} ms over ${d.sampled} sampled clients (ack p50 ${o.ack.p50} p99 ${o.ack.p99}; hub: ${step.framesPerS ?? "–"} frames/s, oldest record waited ${step.hubWaitMs ?? "–"} ms on average), cpu ${JSON.stringify(cpu)} ${pass ? "PASS" : "FAIL"}`,
     );
     // Only a saturated step (loss, drops, unanswered placements or p99 over a second) counts
     // towards giving up: a p99 just over the bound at a low rate says more about the machine.
