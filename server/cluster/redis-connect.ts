@@ -18,6 +18,9 @@
 //    sentinels again about once a second (a fixed 1 s pause inside node-redis) and sends it to
 //    whichever master they name, giving up after maxCommandRediscovers (16) rounds. Callers that
 //    must not wait (publishes) check `ready` first, as server/cluster.ts does today.
+//  - It pattern-subscribes `switch-master` without the leading '+' that sentinels publish, so the
+//    switch announcement itself is never seen; the new master is found by that once-a-second
+//    retry (or on +sdown / +slave): up to about a second after the sentinels switched.
 //  - Every client emits `error` when a connection drops; without a listener the process would
 //    die. The sentinel forwards errors of its inner clients only with passthroughClientErrorEvents,
 //    and some of them (sentinel discovery) are strings, not Error objects.
