@@ -14,7 +14,7 @@ export function prng(seed: number): () => number {
 }
 
 /** The environment variable that replays a run. */
-export const SEED_ENV = "TESSERA_SEED";
+const SEED_ENV = "TESSERA_SEED";
 
 let runSeed: number | null = null;
 
