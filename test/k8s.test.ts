@@ -47,7 +47,6 @@ const LIVENESS_PATHS = [HEALTH_PATH, "/api/canvas/info"];
 // ---------------------------------------------------------------------------------------------
 // Loading: kustomization.yaml's resources, namespace and images, as kustomize applies them.
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; [k: string]: any };
 
 interface Kustomization {

@@ -205,7 +205,11 @@ describe("Redis Sentinel: a kill -9 of the master is followed without a restart"
       // happen on the new one by itself.
       const lateReceived: string[] = [];
       let lateConfirmed = false;
-      c.subscriber.subscribe("asked-during-outage", (m) => lateReceived.push(m)).then(() => (lateConfirmed = true));
+      let lateError = "";
+      c.subscriber.subscribe("asked-during-outage", (m) => lateReceived.push(m)).then(
+        () => (lateConfirmed = true),
+        (e: Error) => (lateError = e.message),
+      );
 
       // When each sentinel's master entry (what node-redis reads, SENTINEL MASTER) switches to the
       // promoted replica: the sentinels' part of the delay, told apart from the client's. The
@@ -263,7 +267,14 @@ describe("Redis Sentinel: a kill -9 of the master is followed without a restart"
         "every message published after the recovery",
       );
 
-      await waitFor(() => lateConfirmed, 10_000, "the subscription asked for during the outage to be confirmed");
+      await waitFor(
+        () => {
+          if (lateError) throw new Error(`the subscription asked for during the outage failed: ${lateError}`);
+          return lateConfirmed;
+        },
+        10_000,
+        "the subscription asked for during the outage to be confirmed",
+      );
       expect(c.subscriber.active.has("asked-during-outage")).toBe(true);
       await c.publisher.publish("asked-during-outage", "hello");
       await waitFor(() => lateReceived.includes("hello"), 5_000, "the subscription asked for during the outage to deliver");

@@ -38,13 +38,13 @@ import { ConfigError } from "../config";
 
 // TODO(lead): move these next to REDIS_RECONNECT_* in lib/limits.ts.
 /** How often the sentinel-mode status is re-read (node-redis does not report a lost master client). */
-export const REDIS_STATUS_POLL_MS = 100;
+const REDIS_STATUS_POLL_MS = 100;
 /** Pause between attempts to (re)subscribe a channel, or to reach the sentinels at start. */
-export const REDIS_RETRY_MS = 500;
+const REDIS_RETRY_MS = 500;
 /** The Sentinel client re-reads the topology this often even without an announcement. */
-export const SENTINEL_SCAN_INTERVAL_MS = 5_000;
+const SENTINEL_SCAN_INTERVAL_MS = 5_000;
 /** A TCP connect to Redis or a sentinel that takes longer than this counts as failed. */
-export const REDIS_CONNECT_TIMEOUT_MS = 2_000;
+const REDIS_CONNECT_TIMEOUT_MS = 2_000;
 
 export interface RedisNode {
   host: string;
