@@ -20,6 +20,8 @@ export const CHROMIUM_ARGS = [
 
 export default defineConfig({
   testDir: "./e2e",
+  // One private PostgreSQL cluster per run for the specs that need it (test/pg.ts).
+  globalSetup: "./test/playwright-global-setup.ts",
   timeout: 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,

@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // One private PostgreSQL cluster per run, shared by every test that needs PostgreSQL (test/pg.ts).
+    globalSetup: ["test/global-setup.ts"],
   },
 });

@@ -1,38 +1,38 @@
 "use client";
-// The page at `/`: the name form without a session, else the live canvas.
+// The page at `/`: the live board. Without a session it is watched read-only (kept fresh over
+// HTTP) under the name form, which a visitor may close to just watch; placing asks for a name.
 
 import { useEffect } from "react";
+import { Announcer } from "@/components/Announcer";
 import { BoardView } from "@/components/BoardView";
 import { CoordsChip } from "@/components/CoordsChip";
 import { NameForm } from "@/components/NameForm";
+import { OutageBanner } from "@/components/OutageBanner";
 import { Palette } from "@/components/Palette";
 import { PixelInfo } from "@/components/PixelInfo";
+import { TemplatePanel } from "@/components/TemplatePanel";
 import { Toasts } from "@/components/Toasts";
 import { TopBar } from "@/components/TopBar";
 import { UserList } from "@/components/UserList";
 import { Logo } from "@/components/Icons";
-import { checkSession, startLive, stopLive, trackUrl } from "@/lib/client/controller";
+import { checkSession, trackUrl } from "@/lib/client/controller";
 import { useTessera } from "@/lib/client/store";
 
 // Ask who we are as soon as this module runs (the answer is usually already here: the head script
-// prefetched it), not after hydration: with a session, the board starts loading before React has
-// finished hydrating the splash.
+// prefetched it), not after hydration: the board starts loading before React has finished
+// hydrating the splash.
 if (typeof window !== "undefined") void checkSession();
 
 export default function Home() {
   const auth = useTessera((s) => s.auth);
+  const nameFormOpen = useTessera((s) => s.nameFormOpen);
+  const showing = auth === "authenticated" || auth === "anonymous";
 
   useEffect(() => {
-    if (auth !== "authenticated") return;
-    startLive();
-    const untrack = trackUrl();
-    return () => {
-      untrack();
-      stopLive();
-    };
-  }, [auth]);
+    if (!showing) return;
+    return trackUrl();
+  }, [showing]);
 
-  if (auth === "anonymous") return <NameForm />;
   if (auth === "unreachable") {
     return (
       <main className="welcome">
@@ -57,7 +57,7 @@ export default function Home() {
       </main>
     );
   }
-  if (auth === "checking") {
+  if (!showing) {
     return (
       <main className="welcome" aria-busy="true">
         <div className="welcome-mosaic" aria-hidden="true" />
@@ -70,16 +70,21 @@ export default function Home() {
   }
 
   return (
-    <div className="app">
+    <div className={`app mode-${auth === "authenticated" ? "play" : "watch"}`}>
       <TopBar />
       <main className="stage">
+        <h1 className="sr-only">Tessera, a shared pixel canvas</h1>
         <BoardView />
+        <OutageBanner />
         <CoordsChip />
         <PixelInfo />
+        <TemplatePanel />
         <Toasts />
       </main>
       <UserList />
       <Palette />
+      <Announcer />
+      {auth === "anonymous" && nameFormOpen && <NameForm />}
     </div>
   );
 }

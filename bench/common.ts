@@ -102,28 +102,52 @@ export interface HistogramJson {
 
 export type Target = "tessera" | "socketio";
 
+/**
+ * How the load workers' placements are spread in time. `poisson` (default): independent users —
+ * exponential gaps, so some placements come close together at any rate. `even`: the workers'
+ * schedules interleave, one placement every 1/rate s exactly. `lockstep`: every worker places at
+ * the same instants (the generator before issue 15: k placements at once every k/rate s).
+ */
+export type Arrivals = "poisson" | "even" | "lockstep";
+export const ARRIVALS: readonly Arrivals[] = ["poisson", "even", "lockstep"];
+
 export interface ConnectSpec {
   target: Target;
-  /** One URL per replica; client i goes to urls[i % urls.length]. */
+  /** One URL per replica; this worker's client j goes to urls[(j + urlOffset) % urls.length]. */
   urls: string[];
+  urlOffset?: number;
   count: number;
   /** How many of this worker's clients place (the first `placers`, spread over the replicas). */
   placers: number;
-  /** Session cookies (Tessera) shared round-robin by the clients. */
+  /** Session cookies (Tessera) used round-robin by the clients: one per client gives distinct users. */
   cookies: string[];
+  /** Socket.IO display names are `${namePrefix}${j}`. */
+  namePrefix?: string;
   /** Local source addresses to spread connections over (ephemeral ports per address). */
   localAddresses: string[];
-  /** Connections opened at once. */
+  /** Connections opening at once (at most). */
   concurrency: number;
-  /** Idle mode: no message handling beyond counting (scenario 3). */
+  /**
+   * Opening pace of this worker in connections per second (0: as fast as `concurrency` allows).
+   * With `phase` (0…1) the workers' schedules interleave, so a server's clients alternate between
+   * workers and its write loop reaches the latency sample at every position.
+   */
+  ratePerS?: number;
+  phase?: number;
+  /** These clients decode every record for latency (the sample); the others only count and check seqs. */
+  latency?: boolean;
+  /** Count presence traffic (text frames `stats` and `user_list`: bytes on the wire, sizes). */
+  presence?: boolean;
+  /** Idle mode: no message handling beyond the welcome (scenario 3). */
   idle?: boolean;
 }
 
 export type WorkerCommand =
   | { id: number; cmd: "connect"; spec: ConnectSpec }
-  | { id: number; cmd: "place"; ratePerS: number; durationMs: number }
-  | { id: number; cmd: "collect" }
+  | { id: number; cmd: "place"; ratePerS: number; durationMs: number; arrivals: Arrivals; phase: number; seed: number }
+  | { id: number; cmd: "collect"; toSeq: number | null; expectedCount: number }
   | { id: number; cmd: "received" }
+  | { id: number; cmd: "presence"; sinceMs: number; untilMs: number; lists: boolean }
   | { id: number; cmd: "durable"; durationMs: number; window: number }
   | { id: number; cmd: "close" }
   | { id: number; cmd: "exit" };
@@ -133,6 +157,9 @@ export interface ConnectResult {
   failed: number;
   ms: number;
   firstError?: string;
+  /** Lowest and highest welcome.seq of the clients opened (Tessera). */
+  minWelcomeSeq: number | null;
+  maxWelcomeSeq: number | null;
 }
 
 export interface PlaceResult {
@@ -145,10 +172,47 @@ export interface PlaceResult {
 }
 
 export interface CollectResult {
+  /** Records counted at every client (from frame lengths; events for Socket.IO). */
   received: number;
+  /** Latency of every record at the sampled clients. */
   hist: HistogramJson;
+  /** Clients of this worker that were open at the end of the step. */
   clients: number;
+  /** Clients that decoded for latency. */
+  sampled: number;
   /** Connections that closed during the step. */
+  closed: number;
+  /** Per-client delivery check, summed: owed, never arrived, repeated, old, beyond. */
+  expected: number;
+  missing: number;
+  duplicates: number;
+  old: number;
+  beyond: number;
+  /** Clients with nothing missing; the others are incomplete. */
+  complete: number;
+  incomplete: number;
+  /** Binary frames that were not well-formed PIXELS frames. */
+  malformed: number;
+}
+
+/** Presence traffic of one worker's clients (crowd scenario). */
+export interface PresenceResult {
+  clients: number;
+  /** Σ over clients of the seconds each was connected within [sinceMs, untilMs]. */
+  clientSeconds: number;
+  /** Bytes on the wire (payload + WebSocket header) of `stats` and `user_list` frames. */
+  statsBytes: number;
+  statsFrames: number;
+  listBytes: number;
+  listFrames: number;
+  /** Largest single presence frame, bytes on the wire. */
+  largestFrame: number;
+  /** What the clients' last frames said: active users (stats) and the user_list's size and total. */
+  lastActiveUsers: { min: number; max: number } | null;
+  lastListUsers: { min: number; max: number } | null;
+  lastListTotal: { min: number; max: number } | null;
+  /** "strings" (protocol 1: names) or "objects" (protocol 2: {id, name} with `total`). */
+  listShape: string | null;
   closed: number;
 }
 

@@ -15,6 +15,8 @@ const CLK_TCK = 100;
 /** A server process of the benchmark (a Tessera replica or a baseline server). */
 export class ServerProcess {
   private proc: ChildProcess | null = null;
+  /** From spawn until the health path first answered 200, in ms (the last start). */
+  startMs = 0;
 
   private constructor(
     readonly name: string,
@@ -51,6 +53,7 @@ export class ServerProcess {
 
   async start(): Promise<void> {
     const log = fs.openSync(this.logFile, "a");
+    const t0 = performance.now();
     this.proc = spawn(process.execPath, this.args, {
       cwd: ROOT,
       env: { ...process.env, ...this.env, PORT: String(this.port), HOST: "127.0.0.1" },
@@ -67,9 +70,10 @@ export class ServerProcess {
           return false;
         }
       },
-      120_000,
+      300_000,
       `${this.name} to serve`,
     );
+    this.startMs = performance.now() - t0;
   }
 
   /** SIGTERM (a --cpu-prof replica writes its profile on the way out) and wait. */
@@ -165,6 +169,11 @@ export class CpuMeter {
 
   /** Average cores used by each group since `begin()` (1.0 = one full core). */
   end(): Record<string, number> {
+    return this.endWithSeconds().cores;
+  }
+
+  /** Cores as `end()`, plus the interval's length in seconds (cores × seconds = CPU seconds). */
+  endWithSeconds(): { cores: Record<string, number>; seconds: number } {
     const now = this.sample();
     const secs = (performance.now() - this.t0) / 1000;
     const out: Record<string, number> = {};
@@ -180,7 +189,7 @@ export class CpuMeter {
       }
     }
     out.other = Math.max(0, Math.round((out.other - known) * 100) / 100);
-    return out;
+    return { cores: out, seconds: secs };
   }
 }
 
@@ -229,10 +238,15 @@ export class WorkerPool {
     return Promise.all(this.procs.map((_, i) => this.call<T>(i, make(i))));
   }
 
+  /** The same as `all`, on the workers at `indices` only (results in that order). */
+  some<T>(indices: readonly number[], make: (i: number) => DistributiveOmit<WorkerCommand, "id">): Promise<T[]> {
+    return Promise.all(indices.map((i) => this.call<T>(i, make(i))));
+  }
+
   async stop(): Promise<void> {
     await Promise.allSettled(this.procs.map((_, i) => this.call(i, { cmd: "exit" })));
     for (const p of this.procs) if (p.exitCode === null) p.kill();
   }
 }
 
-type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
+export type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;

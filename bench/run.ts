@@ -5,10 +5,10 @@
 // docs/BENCHMARKS.md and writes bench/results/latest.json, the table in docs/BENCHMARKS.md and
 // docs/bench-latency.svg. Everything runs on this machine and shares its cores: compare ratios.
 //
-//   npm run bench                 full run (~12 min)
-//   npm run bench -- --quick      short steps, for development (results/quick.json only)
-//   options: --only=1,2,3,4,5  --rates=1000,5000  --no-baseline  --profile (--cpu-prof of the replicas)
-//            --loop-probe (event-loop delay of the replicas, once a second, into the log directory)
+//   npm run bench                 full run (≈ 15 min)
+//   npm run bench -- --quick      short steps, small crowds, 1,000,000-placement start-up only
+//                                 (bench/results/partial.json only)
+//   options: see docs/BENCHMARKS.md ("Options") or the OPTIONS list below.
 
 import fs from "node:fs";
 import http from "node:http";
@@ -19,39 +19,106 @@ import { createClient } from "redis";
 import { PrivatePostgres } from "../test/private-postgres";
 import { RedisProcess } from "../test/processes";
 import { waitFor } from "../test/wait";
-import { BOARD_SIDE, type CollectResult, type ConnectResult, type ConnectSpec, type DurableResult, Histogram, type PlaceResult } from "./common";
+import {
+  ARRIVALS,
+  type Arrivals,
+  BOARD_SIDE,
+  type CollectResult,
+  type ConnectResult,
+  type ConnectSpec,
+  type DurableResult,
+  Histogram,
+  type PlaceResult,
+  type PresenceResult,
+  type Target,
+} from "./common";
 import { CpuMeter, ROOT, rssBytes, ServerProcess, WorkerPool, processTree } from "./procs";
 import { latencySvg, markdownTables } from "./report";
 
 // ---------------------------------------------------------------- parameters
 
-const argv = process.argv.slice(2);
-const QUICK = argv.includes("--quick");
-const PROFILE = argv.includes("--profile");
-const NO_BASELINE = argv.includes("--no-baseline");
-const LOOP_PROBE = argv.includes("--loop-probe");
-const ONLY = (argv.find((a) => a.startsWith("--only="))?.slice(7).split(",") ?? ["1", "2", "3", "4", "5"]).map(Number);
+const OPTIONS = `options:
+  --quick                 short steps, small crowds, start-up at 1,000,000 only; writes results/partial.json
+  --only=1,2,3,4,5,6,7    scenarios (1 fan-out sweeps, 2 durable, 3 idle, 4 canvas, 5 Redis outage,
+                          6 crowd presence, 7 start-up)
+  --rates=10,100,5000     rates of the first sweep (placements/s)
+  --sweeps=2000,1000      clients of each fan-out sweep; the baseline runs the first one
+  --search-rates=…        rates of the later sweeps (looking for the highest passing rate)
+  --sample=0.05           share of clients that decode every record for latency (the others count
+                          and check seqs only)
+  --arrivals=poisson      poisson | even | lockstep (how placements are spread in time)
+  --crowd=1000,2000       crowd sizes (scenario 6)
+  --startup=1000000       placements in the database for the start-up scenario (7)
+  --no-baseline  --profile (--cpu-prof of the replicas)  --loop-probe (event-loop delay of the replicas)`;
 
-const RATES = argv.find((a) => a.startsWith("--rates="))?.slice(8).split(",").map(Number);
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(`--${name}`);
+const opt = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const numbers = (name: string) => opt(name)?.split(",").filter(Boolean).map(Number);
+if (flag("help")) {
+  console.log(OPTIONS);
+  process.exit(0);
+}
+const known = ["quick", "only", "rates", "sweeps", "search-rates", "sample", "arrivals", "crowd", "startup", "no-baseline", "profile", "loop-probe"];
+for (const a of argv) {
+  if (!known.includes(a.replace(/^--/, "").split("=")[0])) {
+    console.error(`bench: unknown option ${a}\n${OPTIONS}`);
+    process.exit(2);
+  }
+}
+const QUICK = flag("quick");
+const PROFILE = flag("profile");
+const NO_BASELINE = flag("no-baseline");
+const LOOP_PROBE = flag("loop-probe");
+const ALL_SCENARIOS = [1, 2, 3, 4, 5, 6, 7];
+const ONLY = numbers("only") ?? ALL_SCENARIOS;
+const ARRIVAL = (opt("arrivals") ?? "poisson") as Arrivals;
+if (!ARRIVALS.includes(ARRIVAL)) {
+  console.error(`bench: --arrivals must be one of ${ARRIVALS.join(", ")}`);
+  process.exit(2);
+}
+const SAMPLE = Number(opt("sample") ?? 0.05);
+if (!(SAMPLE > 0 && SAMPLE <= 1)) {
+  console.error("bench: --sample must be a fraction in (0, 1]");
+  process.exit(2);
+}
 
 const P = {
-  workers: 4,
-  sweepClients: 2_000,
+  /** Load-generator processes holding the clients; one more process, the probe, holds the latency sample. */
+  loadWorkers: 4,
+  sweeps: numbers("sweeps") ?? [2_000, 1_000],
   sweepPlacers: 200,
-  rates: RATES ?? (QUICK ? [25, 100, 1_000, 5_000, 10_000] : [10, 25, 50, 100, 200, 500, 1_000, 2_000, 5_000, 7_500, 10_000]),
-  stepMs: QUICK ? 5_000 : 20_000,
+  latencySample: SAMPLE,
+  arrivals: ARRIVAL,
+  /** Sweep clients open at this pace in total (interleaved over the processes). */
+  connectPerS: 1_000,
+  rates: numbers("rates") ?? (QUICK ? [10, 25, 100, 500, 1_000, 5_000] : [10, 25, 50, 100, 200, 500, 1_000, 2_000, 5_000, 7_500, 10_000]),
+  searchRates: numbers("search-rates") ?? (QUICK ? [5_000, 10_000] : [5_000, 7_500, 10_000, 15_000, 20_000]),
+  stepMs: QUICK ? 5_000 : 15_000,
+  /** The idle placer measuring the commit latency: one placement per 1/rate s, from the probe process. */
+  commitProbeRate: 5,
+  commitProbeMs: QUICK ? 3_000 : 8_000,
   /** A target whose steps fail this many times in a row is not pushed further. */
   stopAfterFailures: 2,
   p99TargetMs: 100,
   durableClients: 50,
   durableWindows: [1, 4],
-  durableMs: QUICK ? 5_000 : 20_000,
+  durableMs: QUICK ? 5_000 : 15_000,
   idleConnections: QUICK ? 2_000 : 10_000,
   canvasRequests: QUICK ? 50 : 200,
   outageMs: QUICK ? 5_000 : 10_000,
   outageRate: 1_000,
   sessions: 200,
+  crowd: numbers("crowd") ?? (QUICK ? [250, 500, 1_000] : [1_000, 2_000, 5_000, 10_000]),
+  crowdJoinPerS: 250,
+  /** A crowd size is skipped when its presence traffic, extrapolated as N³ from the last, would pass this. */
+  crowdMaxBytes: 3e9,
+  startup: numbers("startup") ?? (QUICK ? [1_000_000] : [1_000_000, 10_000_000]),
+  startupUsers: 5_000,
 } as const;
+
+const LOAD = Array.from({ length: P.loadWorkers }, (_, i) => i);
+const PROBE = P.loadWorkers;
 
 const LIMITS_ENV = {
   COOLDOWN_MS: "0",
@@ -64,11 +131,14 @@ const LIMITS_ENV = {
   NODE_ENV: "production",
   SESSION_SECRET: "benchmark-secret-0123456789abcdef",
 };
+/** Loopback source addresses: many connections to one port need more than one address's ephemeral ports. */
+const LOCAL_ADDRESSES = Array.from({ length: 16 }, (_, i) => `127.0.0.${i + 2}`);
 
 const log = (...a: unknown[]) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
 const mb = (b: number) => round(b / 1024 / 1024, 1);
+const sum = <T>(xs: T[], f: (x: T) => number) => xs.reduce((t, x) => t + f(x), 0);
 
 // ---------------------------------------------------------------- result shapes
 
@@ -79,10 +149,27 @@ export interface SweepStep {
   rejected: number;
   achievedPerS: number;
   clients: number;
+  /** Records owed to all clients together (Σ per client of the step's seqs), and what was counted. */
   expected: number;
   delivered: number;
+  /** Records owed and never received, summed over clients; loss = missing / expected. */
+  missing: number;
   loss: number;
+  duplicates: number;
+  /** Clients that received every record owed / that missed some. */
+  complete: number;
+  incomplete: number;
   closed: number;
+  /** Clients whose records were decoded for latency. */
+  sampled: number;
+  /** Seqs the step committed (last − first + 1) when they do not match the acks (null when they do). */
+  seqMismatch: string | null;
+  /**
+   * From the replicas' /metrics (Tessera only): PIXELS frames flushed per second (all replicas; each
+   * goes to every local client) and the mean time the oldest record of a frame waited in the hub.
+   */
+  framesPerS: number | null;
+  hubWaitMs: number | null;
   p50: number | null;
   p99: number | null;
   max: number | null;
@@ -97,12 +184,53 @@ export interface SweepResult {
   target: string;
   clients: number;
   placers: number;
+  sampled: number;
+  arrivals: Arrivals;
   connect: { ms: number; failed: number };
+  /** An idle placer in the probe process, alone: its ack round trip is the commit latency as a client sees it. */
+  commit: { rate: number; acks: number; p50: number | null; p99: number | null; receiptP50: number | null; receiptP99: number | null; missing: number };
   steps: SweepStep[];
   /** First attempts of steps that failed and were run again. */
   retried: SweepStep[];
   /** Highest rate with p99 ≤ 100 ms and zero loss (0 when none). */
   bestRate: number;
+}
+
+export interface CrowdRow {
+  n: number;
+  joinPerS: number;
+  opened: number;
+  failed: number;
+  joinSeconds: number;
+  /** From the first join until every client's presence said N (or the deadline). */
+  windowSeconds: number;
+  converged: boolean;
+  totalBytes: number;
+  statsBytes: number;
+  listBytes: number;
+  frames: number;
+  /** Presence bytes per connected client per second: total / Σ client-seconds connected in the window. */
+  bytesPerClientPerS: number;
+  largestFrame: number;
+  serverCpuSeconds: number;
+  serverCpuMsPerJoin: number;
+  lastActiveUsers: PresenceResult["lastActiveUsers"];
+  lastListUsers: PresenceResult["lastListUsers"];
+  lastListTotal: PresenceResult["lastListTotal"];
+  listShape: string | null;
+  sessionsPerS: number;
+}
+
+export interface StartupRow {
+  placements: number;
+  fillSeconds: number;
+  /** Process spawn → first 200 from /api/health, and RSS then: first start after the fill, and a restart. */
+  firstStartMs: number;
+  firstRssMb: number;
+  restartMs: number;
+  restartRssMb: number;
+  /** Snapshot rows present before the restart (null: the schema has no snapshots table). */
+  snapshotsBeforeRestart: number | null;
 }
 
 export interface Results {
@@ -116,6 +244,8 @@ export interface Results {
   idle?: { connections: number; opened: number; failed: number; seconds: number; perS: number; rssBeforeMb: number; rssAfterMb: number; bytesPerConnection: number; heapBytesPerConnection: number };
   canvas?: Record<string, unknown>;
   outage?: Record<string, unknown>;
+  crowd?: { rows: CrowdRow[]; skipped: Array<{ n: number; reason: string }> };
+  startup?: { emptyStartMs: number; emptyRssMb: number; rows: StartupRow[] };
   targets?: Array<{ name: string; target: string; measured: string; met: boolean | null }>;
 }
 
@@ -157,11 +287,11 @@ async function main(): Promise<void> {
     cleanups.push(() => redis.stop());
     const redisPid = await redisProcessId(redis.url);
     const postmasterPid = Number(fs.readFileSync(path.join(pgServer.dir, "data", "postmaster.pid"), "utf8").split("\n")[0]);
-    const workers = WorkerPool.start(P.workers);
+    const workers = WorkerPool.start(P.loadWorkers + 1);
     cleanups.push(() => workers.stop());
 
     const env = { ...LIMITS_ENV, DATABASE_URL: dbUrl, REDIS_URL: redis.url };
-    const startReplica = (name: string, memProbe = false) =>
+    const startReplica = (name: string, memProbe = false, extraEnv: Record<string, string> = {}) =>
       ServerProcess.start({
         name,
         script: "server/index.ts",
@@ -176,18 +306,22 @@ async function main(): Promise<void> {
           INSTANCE_ID: name,
           ...(LOOP_PROBE ? { BENCH_LOOP_FILE: path.join(logDir, `${name}.loop.jsonl`) } : {}),
           ...(memProbe ? { BENCH_MEM_FILE: path.join(logDir, `${name}.mem.jsonl`) } : {}),
+          ...extraEnv,
         },
         logDir,
         healthPath: "/api/health",
       });
-    const a = await startReplica("replica-a");
-    const b = await startReplica("replica-b");
-    const replicas = [a, b];
-    cleanups.push(() => Promise.all(replicas.map((r) => r.stop())));
-    for (const r of replicas) await waitFor(async () => (await (await fetch(`${r.url}/api/health`)).json()).redis === "up", 20_000, `${r.name} redis up`);
-
-    const cookies = await makeSessions(a.url, P.sessions);
-    let servers: ServerProcess[] = replicas;
+    const needCluster = ONLY.some((s) => [1, 2, 3, 4, 5, 6].includes(s));
+    const replicas: ServerProcess[] = [];
+    let cookies: string[] = [];
+    if (needCluster) {
+      replicas.push(await startReplica("replica-a"), await startReplica("replica-b"));
+      cleanups.push(() => Promise.all(replicas.map((r) => r.stop())));
+      for (const r of replicas.slice(0, 2)) await waitFor(async () => (await (await fetch(`${r.url}/api/health`)).json()).redis === "up", 20_000, `${r.name} redis up`);
+      cookies = (await makeSessions(replicas.slice(0, 2).map((r) => r.url), P.sessions, "bench")).cookies;
+    }
+    const [a, b] = replicas;
+    let servers: ServerProcess[] = replicas.slice(0, 2);
     const meter = new CpuMeter(() => ({
       server: servers.map((s) => s.pid),
       redis: [redisPid],
@@ -197,15 +331,17 @@ async function main(): Promise<void> {
 
     // ------------------------------------------------------------ 1 (Tessera) and 5
     if (ONLY.includes(1) || ONLY.includes(5)) {
-      log(`scenario 1 (Tessera): connecting ${P.sweepClients} clients to 2 replicas`);
-      const conn = await connectAll(workers, { target: "tessera", urls: replicas.map((r) => r.url), cookies, count: P.sweepClients, placers: P.sweepPlacers });
-      if (ONLY.includes(1)) {
-        results.sweeps.push(await sweep("tessera", workers, conn, meter, () => servers));
+      const sizes = ONLY.includes(1) ? P.sweeps : [P.sweeps[0]];
+      for (const [k, n] of sizes.entries()) {
+        log(`scenario 1 (Tessera): ${n} clients on 2 replicas, ${Math.max(2, Math.round(n * P.latencySample))} of them in the latency sample`);
+        const state = await connectSweep(workers, "tessera", [a.url, b.url], cookies, n);
+        if (ONLY.includes(1)) {
+          const rates = k === 0 ? P.rates : P.searchRates;
+          results.sweeps.push(await sweep("tessera", workers, state, meter, () => servers, rates));
+        }
+        if (k === 0 && ONLY.includes(5)) results.outage = await outage(workers, redis, [a, b], meter, state);
+        await workers.all(() => ({ cmd: "close" }));
       }
-      if (ONLY.includes(5)) {
-        results.outage = await outage(workers, redis, replicas, meter);
-      }
-      await workers.all(() => ({ cmd: "close" }));
     }
 
     // ------------------------------------------------------------ 2
@@ -213,9 +349,9 @@ async function main(): Promise<void> {
       results.durable = [];
       for (const window of P.durableWindows) {
         log(`scenario 2: ${P.durableClients} clients, ${window} in flight each, cooldown 0`);
-        await connectAll(workers, { target: "tessera", urls: replicas.map((r) => r.url), cookies, count: P.durableClients, placers: P.durableClients }, 2);
+        await connectAll(workers, { target: "tessera", urls: [a.url, b.url], cookies, count: P.durableClients, placers: P.durableClients }, [0, 1]);
         meter.begin();
-        const rs = await workers.all<DurableResult>((i) => ({ cmd: "durable", durationMs: i < 2 ? P.durableMs : 0, window }));
+        const rs = await workers.some<DurableResult>(LOAD, (i) => ({ cmd: "durable", durationMs: i < 2 ? P.durableMs : 0, window }));
         const cpu = meter.end();
         const h = new Histogram();
         let acked = 0;
@@ -236,7 +372,7 @@ async function main(): Promise<void> {
 
     // ------------------------------------------------------------ baseline sweep
     if (ONLY.includes(1) && !NO_BASELINE) {
-      log("scenario 1 (baseline): 2 Socket.IO processes with @socket.io/redis-adapter");
+      log("scenario 1 (baseline): 2 Socket.IO processes with @socket.io/redis-adapter, the same generator");
       const base = await Promise.all(
         ["baseline-a", "baseline-b"].map((name) =>
           ServerProcess.start({ name, script: "bench/baselines/socketio-server.ts", env: { REDIS_URL: redis.url, NODE_ENV: "production" }, logDir, healthPath: "/health" }),
@@ -244,13 +380,19 @@ async function main(): Promise<void> {
       );
       servers = base;
       try {
-        const conn = await connectAll(workers, { target: "socketio", urls: base.map((s) => s.url), cookies: [], count: P.sweepClients, placers: P.sweepPlacers });
-        results.sweeps.push(await sweep("socket.io baseline", workers, conn, meter, () => servers));
+        const state = await connectSweep(workers, "socketio", base.map((s) => s.url), [], P.sweeps[0]);
+        results.sweeps.push(await sweep("socket.io baseline", workers, state, meter, () => servers, P.rates));
         await workers.all(() => ({ cmd: "close" }));
       } finally {
         await Promise.all(base.map((s) => s.stop()));
-        servers = replicas;
+        servers = [a, b];
       }
+    }
+
+    // ------------------------------------------------------------ 6: crowd presence
+    if (ONLY.includes(6)) {
+      servers = [a, b];
+      results.crowd = await crowdScenario(workers, [a, b]);
     }
 
     // ------------------------------------------------------------ 3 and 4: one fresh replica, full board
@@ -272,18 +414,27 @@ async function main(): Promise<void> {
         servers = [d];
         results.canvas = await canvasScenario(d, workers, cookies);
         await workers.all(() => ({ cmd: "close" }));
+        await d.stop();
       }
+    }
+
+    // ------------------------------------------------------------ 7: start-up with a long history
+    if (ONLY.includes(7)) {
+      await Promise.all(replicas.map((r) => r.stop()));
+      const startupDb = await pgServer.createDatabase("tessera_startup");
+      results.startup = await startupScenario(startupDb, (name) => startReplica(name, false, { DATABASE_URL: startupDb }));
     }
 
     results.targets = judge(results);
     const outDir = path.join(ROOT, "bench/results");
     fs.mkdirSync(outDir, { recursive: true });
-    const jsonFile = path.join(outDir, QUICK || ONLY.length < 5 ? "partial.json" : "latest.json");
+    const complete = !QUICK && ALL_SCENARIOS.every((s) => ONLY.includes(s)) && argv.every((a) => ["--profile", "--loop-probe"].includes(a));
+    const jsonFile = path.join(outDir, complete ? "latest.json" : "partial.json");
     fs.writeFileSync(jsonFile, JSON.stringify(results, null, 2) + "\n");
     log(`results: ${path.relative(ROOT, jsonFile)}`);
     const tables = markdownTables(results);
     console.log("\n" + tables);
-    if (!QUICK && ONLY.length === 5) {
+    if (complete) {
       fs.writeFileSync(path.join(ROOT, "docs/bench-latency.svg"), latencySvg(results));
       const docFile = path.join(ROOT, "docs/BENCHMARKS.md");
       const doc = fs.readFileSync(docFile, "utf8");
@@ -310,14 +461,20 @@ async function redisProcessId(url: string): Promise<number> {
   return Number(/process_id:(\d+)/.exec(info)?.[1] ?? -1);
 }
 
-async function makeSessions(base: string, n: number): Promise<string[]> {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const res = await fetch(`${base}/api/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: `bench${i}` }) });
-    if (res.status !== 200) throw new Error(`POST /api/session: ${res.status} ${await res.text()}`);
-    out.push(res.headers.get("set-cookie")!.split(";")[0]);
-  }
-  return out;
+/** `n` sessions (each a distinct user named `${prefix}${i}`), created over the given replicas, a few at a time. */
+async function makeSessions(bases: string[], n: number, prefix: string, concurrency = 8): Promise<{ cookies: string[]; perS: number }> {
+  const out: string[] = new Array(n);
+  const started = performance.now();
+  let next = 0;
+  const one = async () => {
+    for (let i = next++; i < n; i = next++) {
+      const res = await fetch(`${bases[i % bases.length]}/api/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: `${prefix}${i}` }) });
+      if (res.status !== 200) throw new Error(`POST /api/session: ${res.status} ${await res.text()}`);
+      out[i] = res.headers.get("set-cookie")!.split(";")[0];
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, one));
+  return { cookies: out, perS: Math.round(n / ((performance.now() - started) / 1000)) };
 }
 
 interface Connected {
@@ -326,31 +483,79 @@ interface Connected {
   failed: number;
 }
 
-/** Open `count` clients spread evenly over the first `nWorkers` workers (all by default). */
+/** Open `count` clients spread evenly over the workers at `indices` (the load workers by default). */
 async function connectAll(
   workers: WorkerPool,
   s: Omit<ConnectSpec, "localAddresses" | "concurrency"> & { localAddresses?: string[]; concurrency?: number },
-  nWorkers = workers.size,
+  indices: readonly number[] = LOAD,
 ): Promise<Connected> {
   const started = performance.now();
-  const rs = await workers.all<ConnectResult>((i) => {
-    const share = (n: number) => (i < nWorkers ? Math.floor(n / nWorkers) + (i < n % nWorkers ? 1 : 0) : 0);
-    return { cmd: "connect", spec: { localAddresses: [], concurrency: 25, ...s, count: share(s.count), placers: share(s.placers) } };
+  const k = indices.length;
+  const rs = await workers.some<ConnectResult>(indices, (i) => {
+    const pos = indices.indexOf(i);
+    const share = (n: number) => Math.floor(n / k) + (pos < n % k ? 1 : 0);
+    return { cmd: "connect", spec: { localAddresses: [], concurrency: 25, ...s, urlOffset: pos, count: share(s.count), placers: share(s.placers) } };
   });
-  const opened = rs.reduce((t, r) => t + r.opened, 0);
-  const failed = rs.reduce((t, r) => t + r.failed, 0);
+  const opened = sum(rs, (r) => r.opened);
+  const failed = sum(rs, (r) => r.failed);
   const ms = performance.now() - started;
   log(`  ${opened} connected in ${Math.round(ms)} ms${failed ? `, ${failed} failed (${rs.find((r) => r.firstError)?.firstError})` : ""}`);
   return { clients: opened, ms, failed };
 }
 
-/** Wait until the workers together received `expected` records, or nothing more arrives for a while. */
+/** The clients of a sweep and the seq every one of them has seen up to (Tessera). */
+interface SweepState {
+  target: Target;
+  conn: Connected;
+  sampled: number;
+  seq: number;
+}
+
+/**
+ * Open a sweep's `n` clients: the load workers hold most of them and the placers; the probe process
+ * holds the latency sample (its first two clients, one per replica, are the idle placers of the
+ * commit probe). All processes open at one shared pace with interleaved schedules, so a server's
+ * write loop meets sampled clients at every position, not only at its end.
+ */
+async function connectSweep(workers: WorkerPool, target: Target, urls: string[], cookies: string[], n: number): Promise<SweepState> {
+  const sampled = Math.min(n, Math.max(2, Math.round(n * P.latencySample)));
+  const load = n - sampled;
+  const counts = [...LOAD.map((i) => Math.floor(load / LOAD.length) + (i < load % LOAD.length ? 1 : 0)), sampled];
+  const started = performance.now();
+  const k = counts.length;
+  const rs = await workers.all<ConnectResult>((i) => {
+    const isProbe = i === PROBE;
+    const spec: ConnectSpec = {
+      target,
+      urls,
+      urlOffset: i,
+      count: counts[i],
+      placers: isProbe ? Math.min(2, counts[i]) : Math.floor(P.sweepPlacers / LOAD.length) + (i < P.sweepPlacers % LOAD.length ? 1 : 0),
+      cookies,
+      namePrefix: `w${i}-`,
+      localAddresses: LOCAL_ADDRESSES,
+      concurrency: 50,
+      ratePerS: (P.connectPerS * counts[i]) / n,
+      phase: i / k,
+      latency: isProbe,
+    };
+    return { cmd: "connect", spec };
+  });
+  const opened = sum(rs, (r) => r.opened);
+  const failed = sum(rs, (r) => r.failed);
+  const ms = performance.now() - started;
+  log(`  ${opened} connected in ${Math.round(ms)} ms${failed ? `, ${failed} failed (${rs.find((r) => r.firstError)?.firstError})` : ""}`);
+  const seqs = rs.map((r) => r.maxWelcomeSeq).filter((v): v is number => v !== null);
+  return { target, conn: { clients: opened, ms, failed }, sampled: rs[PROBE].opened, seq: seqs.length ? Math.max(...seqs) : 0 };
+}
+
+/** Wait until the workers together counted `expected` records, or nothing more arrives for a while. */
 async function drain(workers: WorkerPool, expected: number, maxMs: number, quietMs = 2_000): Promise<void> {
   const deadline = performance.now() + maxMs;
   let last = -1;
   let lastChange = performance.now();
   for (;;) {
-    const got = (await workers.all<number>(() => ({ cmd: "received" }))).reduce((a, b) => a + b, 0);
+    const got = sum(await workers.all<number>(() => ({ cmd: "received" })), (x) => x);
     if (got >= expected) return;
     if (got !== last) {
       last = got;
@@ -361,53 +566,129 @@ async function drain(workers: WorkerPool, expected: number, maxMs: number, quiet
   }
 }
 
-async function sweep(target: string, workers: WorkerPool, conn: Connected, meter: CpuMeter, servers: () => ServerProcess[]): Promise<SweepResult> {
-  const result: SweepResult = { target, clients: conn.clients, placers: P.sweepPlacers, connect: { ms: Math.round(conn.ms), failed: conn.failed }, steps: [], retried: [], bestRate: 0 };
-  let failures = 0;
-  await sleep(1_000); // let presence pushes of the connection ramp settle
-  for (let k = 0, retried = false; k < P.rates.length; k++) {
-    const rate = P.rates[k];
-    await workers.all(() => ({ cmd: "collect" })); // reset counters
-    meter.begin();
-    const placed = await workers.all<PlaceResult>(() => ({ cmd: "place", ratePerS: rate / P.workers, durationMs: P.stepMs }));
-    const sent = placed.reduce((t, r) => t + r.sent, 0);
-    const acked = placed.reduce((t, r) => t + r.acked, 0);
-    const rejected = placed.reduce((t, r) => t + r.rejected, 0);
-    const ackH = new Histogram();
-    for (const p of placed) ackH.merge(p.ackHist);
-    const ack = ackH.summary();
-    await drain(workers, acked * conn.clients, 15_000);
-    const cpu = meter.end();
-    const rss = servers().map((s) => mb(rssBytes(s.pid)));
-    const collected = await workers.all<CollectResult>(() => ({ cmd: "collect" }));
-    const h = new Histogram();
-    let delivered = 0;
-    let closed = 0;
-    for (const c of collected) {
-      h.merge(c.hist);
-      delivered += c.received;
-      closed += c.closed;
+interface Outcome {
+  sent: number;
+  acked: number;
+  rejected: number;
+  ack: ReturnType<Histogram["summary"]>;
+  delivery: CollectResult;
+  latency: ReturnType<Histogram["summary"]>;
+  seqMismatch: string | null;
+}
+
+/**
+ * Place on `placing` workers, drain, and check delivery at every client: the step's seqs are
+ * (state.seq, highest acked seq]; the Socket.IO baseline has no seqs and is checked by counts.
+ */
+async function runPlacements(workers: WorkerPool, state: SweepState, placing: readonly number[], place: (i: number) => { ratePerS: number; durationMs: number; arrivals: Arrivals }): Promise<Outcome> {
+  const placed = await workers.some<PlaceResult>(placing, (i) => ({ cmd: "place", ...place(i), phase: placing.indexOf(i) / placing.length, seed: 0x5eed + i * 7919 + state.seq }));
+  const sent = sum(placed, (r) => r.sent);
+  const acked = sum(placed, (r) => r.acked);
+  const rejected = sum(placed, (r) => r.rejected);
+  const ackH = new Histogram();
+  for (const p of placed) ackH.merge(p.ackHist);
+  const clients = state.conn.clients;
+  await drain(workers, acked * clients, 15_000);
+  let to: number | null = null;
+  let seqMismatch: string | null = null;
+  if (state.target === "tessera") {
+    const top = Math.max(state.seq, ...placed.map((p) => p.maxSeq ?? 0));
+    // Only the benchmark places, so the step's seqs are exactly the acked ones.
+    if (top - state.seq !== acked) seqMismatch = `seqs ${state.seq + 1}…${top} for ${acked} acks`;
+    to = top;
+  }
+  const collected = await workers.all<CollectResult>(() => ({ cmd: "collect", toSeq: to, expectedCount: acked }));
+  if (to !== null) state.seq = to;
+  const h = new Histogram();
+  const d: CollectResult = { received: 0, hist: h.toJson(), clients: 0, sampled: 0, closed: 0, expected: 0, missing: 0, duplicates: 0, old: 0, beyond: 0, complete: 0, incomplete: 0, malformed: 0 };
+  for (const c of collected) {
+    h.merge(c.hist);
+    for (const key of ["received", "clients", "sampled", "closed", "expected", "missing", "duplicates", "old", "beyond", "complete", "incomplete", "malformed"] as const) d[key] += c[key];
+  }
+  return { sent, acked, rejected, ack: ackH.summary(), delivery: d, latency: h.summary(), seqMismatch };
+}
+
+/** The idle placer: the probe's placers alone, a few placements a second. Its ack round trip is the commit latency. */
+async function commitProbe(workers: WorkerPool, state: SweepState): Promise<SweepResult["commit"]> {
+  const o = await runPlacements(workers, state, [PROBE], () => ({ ratePerS: P.commitProbeRate, durationMs: P.commitProbeMs, arrivals: "even" }));
+  const r = { rate: P.commitProbeRate, acks: o.acked, p50: o.ack.p50, p99: o.ack.p99, receiptP50: o.latency.p50, receiptP99: o.latency.p99, missing: o.delivery.missing };
+  log(`  idle placer (${P.commitProbeRate}/s, alone): ack (commit) p50 ${r.p50} p99 ${r.p99} ms; receipt p50 ${r.receiptP50} p99 ${r.receiptP99} ms`);
+  return r;
+}
+
+/** Σ over replicas of the hub's fan-out histogram (`tessera_fanout_latency_seconds`): sum (s) and count (frames); null without /metrics. */
+async function fanoutCounters(servers: ServerProcess[]): Promise<{ sum: number; count: number } | null> {
+  try {
+    let total = 0;
+    let count = 0;
+    for (const s of servers) {
+      const res = await fetch(`${s.url}/metrics`);
+      if (res.status !== 200) return null;
+      for (const line of (await res.text()).split("\n")) {
+        const m = /^tessera_fanout_latency_seconds_(sum|count)(\{[^}]*\})? ([0-9.eE+-]+)$/.exec(line);
+        if (m?.[1] === "sum") total += Number(m[3]);
+        else if (m?.[1] === "count") count += Number(m[3]);
+      }
     }
-    const expected = acked * conn.clients;
-    const loss = expected > 0 ? Math.max(0, 1 - delivered / expected) : 0;
-    const s = h.summary();
-    const pass = loss === 0 && closed === 0 && rejected === 0 && acked === sent && s.p99 !== null && s.p99 <= P.p99TargetMs;
+    return { sum: total, count };
+  } catch {
+    return null;
+  }
+}
+
+async function sweep(target: string, workers: WorkerPool, state: SweepState, meter: CpuMeter, servers: () => ServerProcess[], rates: readonly number[]): Promise<SweepResult> {
+  const { conn } = state;
+  await sleep(1_000); // let presence pushes of the connection ramp settle
+  const result: SweepResult = {
+    target,
+    clients: conn.clients,
+    placers: P.sweepPlacers,
+    sampled: state.sampled,
+    arrivals: P.arrivals,
+    connect: { ms: Math.round(conn.ms), failed: conn.failed },
+    commit: await commitProbe(workers, state),
+    steps: [],
+    retried: [],
+    bestRate: 0,
+  };
+  let failures = 0;
+  for (let k = 0, retried = false; k < rates.length; k++) {
+    const rate = rates[k];
+    const hub0 = state.target === "tessera" ? await fanoutCounters(servers()) : null;
+    meter.begin();
+    const o = await runPlacements(workers, state, LOAD, () => ({ ratePerS: rate / LOAD.length, durationMs: P.stepMs, arrivals: P.arrivals }));
+    const cpu = meter.end();
+    const hub1 = hub0 ? await fanoutCounters(servers()) : null;
+    const frames = hub0 && hub1 ? hub1.count - hub0.count : 0;
+    const rss = servers().map((s) => mb(rssBytes(s.pid)));
+    const d = o.delivery;
+    const loss = d.expected > 0 ? d.missing / d.expected : 0;
+    const s = o.latency;
+    const pass = d.missing === 0 && d.closed === 0 && o.rejected === 0 && o.acked === o.sent && o.seqMismatch === null && s.p99 !== null && s.p99 <= P.p99TargetMs;
     const step: SweepStep = {
       rate,
-      sent,
-      acked,
-      rejected,
-      achievedPerS: Math.round(acked / (P.stepMs / 1000)),
-      clients: conn.clients,
-      expected,
-      delivered,
+      sent: o.sent,
+      acked: o.acked,
+      rejected: o.rejected,
+      achievedPerS: Math.round(o.acked / (P.stepMs / 1000)),
+      clients: d.clients,
+      expected: d.expected,
+      delivered: d.received,
+      missing: d.missing,
       loss: round(loss, 6),
-      closed,
+      duplicates: d.duplicates,
+      complete: d.complete,
+      incomplete: d.incomplete,
+      closed: d.closed,
+      sampled: d.sampled,
+      seqMismatch: o.seqMismatch,
+      framesPerS: hub0 && hub1 ? Math.round(frames / (P.stepMs / 1000)) : null,
+      hubWaitMs: hub0 && hub1 && frames > 0 ? round(((hub1.sum - hub0.sum) * 1000) / frames, 1) : null,
       p50: s.p50,
       p99: s.p99,
       max: s.max,
-      ackP50: ack.p50,
-      ackP99: ack.p99,
+      ackP50: o.ack.p50,
+      ackP99: o.ack.p99,
       cpu,
       serverRssMb: rss,
       pass,
@@ -415,7 +696,7 @@ async function sweep(target: string, workers: WorkerPool, conn: Connected, meter
     // On a shared, noisy machine one bad step proves little: a failing step is run once more and
     // the second result counts (both are kept in the results, the first marked as retried).
     if (!pass && !retried) {
-      log(`  ${target} @ ${rate}/s failed (p99 ${s.p99} ms, loss ${loss}, other CPU ${cpu.other}); running it once more`);
+      log(`  ${target} @ ${rate}/s failed (p99 ${s.p99} ms, missing ${d.missing}, other CPU ${cpu.other}); running it once more`);
       result.retried.push(step);
       retried = true;
       k--;
@@ -424,12 +705,15 @@ async function sweep(target: string, workers: WorkerPool, conn: Connected, meter
     }
     retried = false;
     result.steps.push(step);
-    log(`  ${target} @ ${rate}/s: acked ${acked}/${sent}, delivered ${(100 * (1 - loss)).toFixed(3)}%, p50 ${s.p50} p99 ${s.p99} max ${s.max} ms (ack p50 ${ack.p50} p99 ${ack.p99}), cpu ${JSON.stringify(cpu)} ${pass ? "PASS" : "FAIL"}`);
+    log(
+      `  ${target} @ ${rate}/s: acked ${o.acked}/${o.sent}, ${d.complete}/${d.complete + d.incomplete} clients complete (missing ${d.missing}, duplicates ${d.duplicates}${o.seqMismatch ? `, ${o.seqMismatch}` : ""}), ` +
+        `p50 ${s.p50} p99 ${s.p99} max ${s.max} ms over ${d.sampled} sampled clients (ack p50 ${o.ack.p50} p99 ${o.ack.p99}; hub: ${step.framesPerS ?? "–"} frames/s, oldest record waited ${step.hubWaitMs ?? "–"} ms on average), cpu ${JSON.stringify(cpu)} ${pass ? "PASS" : "FAIL"}`,
+    );
     // Only a saturated step (loss, drops, unanswered placements or p99 over a second) counts
     // towards giving up: a p99 just over the bound at a low rate says more about the machine.
-    const saturated = !pass && (loss > 0 || closed > 0 || acked < sent || (s.p99 ?? 0) > 1_000);
+    const saturated = !pass && (d.missing > 0 || d.closed > 0 || o.acked < o.sent || (s.p99 ?? 0) > 1_000);
     if (pass) {
-      result.bestRate = rate;
+      result.bestRate = Math.max(result.bestRate, rate);
       failures = 0;
     } else if (saturated && ++failures >= P.stopAfterFailures) {
       log(`  ${target}: ${failures} failing steps in a row; not pushing further`);
@@ -442,12 +726,12 @@ async function sweep(target: string, workers: WorkerPool, conn: Connected, meter
 }
 
 /** Scenario 5: Redis killed for a while under load, then back; how long until everyone has everything. */
-async function outage(workers: WorkerPool, redis: RedisProcess, replicas: ServerProcess[], meter: CpuMeter): Promise<Record<string, unknown>> {
+async function outage(workers: WorkerPool, redis: RedisProcess, replicas: ServerProcess[], meter: CpuMeter, state: SweepState): Promise<Record<string, unknown>> {
   log(`scenario 5: ${P.outageRate}/s placements; Redis down for ${P.outageMs / 1000} s, then back`);
-  await workers.all(() => ({ cmd: "collect" }));
-  const clients = (await workers.all<CollectResult>(() => ({ cmd: "collect" }))).reduce((t, c) => t + c.clients, 0);
+  await workers.all(() => ({ cmd: "received" }));
+  const clients = state.conn.clients;
   meter.begin();
-  const placing = workers.all<PlaceResult>(() => ({ cmd: "place", ratePerS: P.outageRate / P.workers, durationMs: P.outageMs + 2_000 }));
+  const placing = workers.some<PlaceResult>(LOAD, (i) => ({ cmd: "place", ratePerS: P.outageRate / LOAD.length, durationMs: P.outageMs + 2_000, arrivals: P.arrivals, phase: i / LOAD.length, seed: 0x0d0 + i }));
   await sleep(1_000);
   await redis.kill();
   const killedAt = performance.now();
@@ -461,7 +745,7 @@ async function outage(workers: WorkerPool, redis: RedisProcess, replicas: Server
   const backAt = performance.now();
   const placed = await placing; // placing ends ~1 s after Redis is back, once every placement is acked
   const placedAt = performance.now();
-  const acked = placed.reduce((t, r) => t + r.acked, 0);
+  const acked = sum(placed, (r) => r.acked);
   const expected = acked * clients;
   let redisUpMs: number | null = null;
   let deliveredMs: number | null = null;
@@ -472,7 +756,7 @@ async function outage(workers: WorkerPool, redis: RedisProcess, replicas: Server
         if (h.every((s) => s === "up")) redisUpMs = performance.now() - backAt;
       }
       if (deliveredMs === null) {
-        const got = (await workers.all<number>(() => ({ cmd: "received" }))).reduce((a, b) => a + b, 0);
+        const got = sum(await workers.all<number>(() => ({ cmd: "received" })), (x) => x);
         if (got >= expected) deliveredMs = performance.now() - placedAt;
       }
       return redisUpMs !== null && deliveredMs !== null;
@@ -481,21 +765,23 @@ async function outage(workers: WorkerPool, redis: RedisProcess, replicas: Server
     "catch-up after the Redis outage",
   ).catch(() => {});
   const cpu = meter.end();
-  const collected = await workers.all<CollectResult>(() => ({ cmd: "collect" }));
+  const to = Math.max(state.seq, ...placed.map((p) => p.maxSeq ?? 0));
+  const collected = await workers.all<CollectResult>(() => ({ cmd: "collect", toSeq: to, expectedCount: acked }));
+  state.seq = to;
   const h = new Histogram();
-  let delivered = 0;
-  for (const c of collected) {
-    h.merge(c.hist);
-    delivered += c.received;
-  }
+  for (const c of collected) h.merge(c.hist);
+  const missing = sum(collected, (c) => c.missing);
   const r = {
     rate: P.outageRate,
     outageMs: P.outageMs,
     clients,
     acked,
-    expected,
-    delivered,
-    loss: expected ? round(Math.max(0, 1 - delivered / expected), 6) : 0,
+    expected: sum(collected, (c) => c.expected),
+    delivered: sum(collected, (c) => c.received),
+    missing,
+    duplicates: sum(collected, (c) => c.duplicates),
+    incompleteClients: sum(collected, (c) => c.incomplete),
+    loss: expected ? round(missing / Math.max(1, sum(collected, (c) => c.expected)), 6) : 0,
     noticedDownMs: Math.round(noticedDownMs),
     redisUpAfterMs: redisUpMs === null ? null : Math.round(redisUpMs),
     loadStoppedAfterMs: Math.round(placedAt - backAt),
@@ -590,8 +876,8 @@ async function canvasScenario(replica: ServerProcess, workers: WorkerPool, cooki
   await (await fetch(url)).arrayBuffer().catch(() => null);
   const notModified = summarise(await series({ ...gz, "if-none-match": etag }, P.canvasRequests));
   // Under constant placements the seq changes every tick.
-  await connectAll(workers, { target: "tessera", urls: [replica.url], cookies, count: 20, placers: 20 }, 2);
-  const placing = workers.all<PlaceResult>((i) => ({ cmd: "place", ratePerS: i < 2 ? 500 : 0, durationMs: QUICK ? 4_000 : 8_000 }));
+  await connectAll(workers, { target: "tessera", urls: [replica.url], cookies, count: 20, placers: 20 }, [0, 1]);
+  const placing = workers.some<PlaceResult>([0, 1], (i) => ({ cmd: "place", ratePerS: 500, durationMs: QUICK ? 4_000 : 8_000, arrivals: "even", phase: i / 2, seed: i }));
   await sleep(500);
   const loaded = await series(gz, P.canvasRequests);
   await placing;
@@ -628,7 +914,6 @@ async function idleScenario(replica: ServerProcess, workers: WorkerPool, cookies
   const heapBefore = await heap();
   await sleep(2_000);
   const before = rssBytes(replica.pid);
-  const local = Array.from({ length: 16 }, (_, i) => `127.0.0.${i + 2}`);
   const conn = await connectAll(workers, {
     target: "tessera",
     urls: [replica.url],
@@ -636,7 +921,7 @@ async function idleScenario(replica: ServerProcess, workers: WorkerPool, cookies
     count: P.idleConnections,
     placers: 0,
     idle: true,
-    localAddresses: local,
+    localAddresses: LOCAL_ADDRESSES,
     concurrency: 50,
   });
   await sleep(3_000); // presence pushes settle
@@ -659,18 +944,262 @@ async function idleScenario(replica: ServerProcess, workers: WorkerPool, cookies
   return r;
 }
 
+// ---------------------------------------------------------------- 6: crowd presence
+
+/** Active users according to each replica's /api/stats. */
+async function activeUsers(replicas: ServerProcess[]): Promise<number[]> {
+  return Promise.all(replicas.map(async (r) => ((await (await fetch(`${r.url}/api/stats`)).json()) as { activeUsers: number }).activeUsers));
+}
+
+/**
+ * Scenario 6: N distinct users (one session each) join one board at 250 a second, alternating
+ * between the two replicas, and nothing else happens. Every client counts the presence frames it
+ * receives (`stats` and `user_list`, bytes on the wire); the replicas' CPU over the same window is
+ * divided by the joins. The window runs from the first join until every client's last presence
+ * frames say N users (or a deadline), plus one push interval for stragglers.
+ */
+async function crowdScenario(workers: WorkerPool, replicas: ServerProcess[]): Promise<NonNullable<Results["crowd"]>> {
+  const rows: CrowdRow[] = [];
+  const skipped: Array<{ n: number; reason: string }> = [];
+  const meter = new CpuMeter(() => ({ server: replicas.map((r) => r.pid) }));
+  for (const n of P.crowd) {
+    const last = rows[rows.length - 1];
+    if (last && last.totalBytes * (n / last.n) ** 3 > P.crowdMaxBytes) {
+      const reason = `the ${last.n.toLocaleString("en-US")}-user crowd received ${mb(last.totalBytes)} MB of presence; growing as N³ this one would pass ${P.crowdMaxBytes / 1e9} GB`;
+      log(`scenario 6: skipping N = ${n}: ${reason}`);
+      skipped.push({ n, reason });
+      continue;
+    }
+    log(`scenario 6: crowd of ${n} distinct users joining at ${P.crowdJoinPerS}/s over 2 replicas`);
+    await waitFor(async () => (await activeUsers(replicas)).every((u) => u === 0), 30_000, "an empty board before the crowd");
+    const sessions = await makeSessions(replicas.map((r) => r.url), n, `crowd${n}-`, 16);
+    log(`  ${n} sessions created (${sessions.perS}/s)`);
+    const t0 = Date.now();
+    meter.begin();
+    const conn = connectAllCrowd(workers, replicas, sessions.cookies, n);
+    const joined = await conn;
+    const joinSeconds = (Date.now() - t0) / 1000;
+    // Converged: every client's last stats and user_list say n users (protocol 2 lists say `total`).
+    let converged = false;
+    const deadline = Date.now() + 20_000 + n;
+    while (Date.now() < deadline) {
+      // stats only while polling: parsing every client's last user_list costs a lot at quadratic sizes
+      const ps = await workers.some<PresenceResult>(LOAD, () => ({ cmd: "presence", sinceMs: t0, untilMs: Date.now(), lists: false }));
+      const ok = ps.every((p) => p.clients === 0 || p.lastActiveUsers?.min === joined.clients);
+      if (ok) {
+        converged = true;
+        break;
+      }
+      await sleep(250);
+    }
+    await sleep(500); // one more push interval: whatever was still coming is counted
+    const t1 = Date.now();
+    const { cores, seconds } = meter.endWithSeconds();
+    const ps = await workers.some<PresenceResult>(LOAD, () => ({ cmd: "presence", sinceMs: t0, untilMs: t1, lists: true }));
+    const widen = (key: "lastActiveUsers" | "lastListUsers" | "lastListTotal") =>
+      ps.reduce<{ min: number; max: number } | null>((acc, p) => (p[key] ? (acc ? { min: Math.min(acc.min, p[key]!.min), max: Math.max(acc.max, p[key]!.max) } : p[key]) : acc), null);
+    const statsBytes = sum(ps, (p) => p.statsBytes);
+    const listBytes = sum(ps, (p) => p.listBytes);
+    converged &&= ps.every((p) => p.clients === 0 || p.lastListTotal?.min === joined.clients);
+    const clientSeconds = sum(ps, (p) => p.clientSeconds);
+    const cpuSeconds = (cores.server ?? 0) * seconds;
+    const row: CrowdRow = {
+      n,
+      joinPerS: P.crowdJoinPerS,
+      opened: joined.clients,
+      failed: joined.failed,
+      joinSeconds: round(joinSeconds, 1),
+      windowSeconds: round((t1 - t0) / 1000, 1),
+      converged,
+      totalBytes: statsBytes + listBytes,
+      statsBytes,
+      listBytes,
+      frames: sum(ps, (p) => p.statsFrames + p.listFrames),
+      bytesPerClientPerS: Math.round((statsBytes + listBytes) / Math.max(1e-9, clientSeconds)),
+      largestFrame: Math.max(...ps.map((p) => p.largestFrame)),
+      serverCpuSeconds: round(cpuSeconds, 2),
+      serverCpuMsPerJoin: round((cpuSeconds * 1000) / Math.max(1, joined.clients), 2),
+      lastActiveUsers: widen("lastActiveUsers"),
+      lastListUsers: widen("lastListUsers"),
+      lastListTotal: widen("lastListTotal"),
+      listShape: ps.map((p) => p.listShape).find((s) => s !== null) ?? null,
+      sessionsPerS: sessions.perS,
+    };
+    log("  ", JSON.stringify(row));
+    rows.push(row);
+    await workers.all(() => ({ cmd: "close" }));
+  }
+  return { rows, skipped };
+}
+
+/** The crowd's connections: one session each, paced to 250/s in total, alternating replicas. */
+async function connectAllCrowd(workers: WorkerPool, replicas: ServerProcess[], cookies: string[], n: number): Promise<Connected> {
+  const k = LOAD.length;
+  const started = performance.now();
+  const rs = await workers.some<ConnectResult>(LOAD, (i) => {
+    // Worker i holds users i, i + k, i + 2k, …: with interleaved schedules the joins alternate replicas.
+    const mine = cookies.filter((_, j) => j % k === i);
+    return {
+      cmd: "connect",
+      spec: {
+        target: "tessera",
+        urls: replicas.map((r) => r.url),
+        urlOffset: i,
+        count: mine.length,
+        placers: 0,
+        cookies: mine,
+        localAddresses: LOCAL_ADDRESSES,
+        concurrency: 100,
+        ratePerS: P.crowdJoinPerS / k,
+        phase: i / k,
+        presence: true,
+      },
+    };
+  });
+  const opened = sum(rs, (r) => r.opened);
+  const failed = sum(rs, (r) => r.failed);
+  const ms = performance.now() - started;
+  log(`  ${opened} joined in ${Math.round(ms)} ms${failed ? `, ${failed} failed (${rs.find((r) => r.firstError)?.firstError})` : ""}`);
+  return { clients: opened, ms, failed };
+}
+
+// ---------------------------------------------------------------- 7: start-up
+
+/**
+ * Fill the database with `n` placements by `users` users, generated inside PostgreSQL (one
+ * INSERT … SELECT over generate_series): random x, y over the board, random colours, increasing
+ * times. Replaces whatever history was there. The only place that knows the schema:
+ *  - today's: placements(seq, x, y, color, user_id, placed_at), the counter in canvas_meta(id = 1), users;
+ *  - revision 2 (docs/DESIGN-R2.md "Data model"), recognised by its `boards` table: placements gain
+ *    board_id = 'main' (PK board_id, seq), the counter is boards.seq of 'main', cooldowns live in
+ *    board_users, and snapshots of the history are dropped with it.
+ */
+async function fillPlacements(dbUrl: string, n: number, users: number): Promise<void> {
+  const c = new pg.Client({ connectionString: dbUrl });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ boards: string | null; snapshots: string | null }>("select to_regclass('public.boards')::text as boards, to_regclass('public.snapshots')::text as snapshots");
+    const r2 = rows[0].boards !== null;
+    const t0 = Date.now() - n; // one placement per ms, ending now
+    await c.query("begin");
+    await c.query(`insert into users (id, name, created_at) select 'fill-' || i, 'filler ' || i, ${t0} from generate_series(1, ${users}) i on conflict (id) do nothing`);
+    await c.query(r2 ? "delete from placements where board_id = 'main'" : "truncate placements");
+    if (rows[0].snapshots !== null) await c.query(r2 ? "delete from snapshots where board_id = 'main'" : "truncate snapshots");
+    const randomUser = `'fill-' || (1 + floor(random() * ${users}))::int`;
+    const xyc = `floor(random() * ${BOARD_SIDE})::int, floor(random() * ${BOARD_SIDE})::int, floor(random() * 32)::int`;
+    if (r2) {
+      await c.query(`insert into placements (board_id, seq, x, y, color, user_id, placed_at) select 'main', s, ${xyc}, ${randomUser}, ${t0} + s from generate_series(1, ${n}) s`);
+      await c.query(`update boards set seq = ${n} where id = 'main'`);
+      await c.query(
+        `insert into board_users (board_id, user_id, last_placed_at, placements)
+         select 'main', user_id, max(placed_at), count(*) from placements where board_id = 'main' group by user_id
+         on conflict (board_id, user_id) do update set last_placed_at = excluded.last_placed_at, placements = excluded.placements`,
+      );
+    } else {
+      await c.query(`insert into placements (seq, x, y, color, user_id, placed_at) select s, ${xyc}, ${randomUser}, ${t0} + s from generate_series(1, ${n}) s`);
+      await c.query(`update canvas_meta set seq = ${n} where id = 1`);
+      await c.query(`update users set last_placed_at = ${t0 + n} where id like 'fill-%'`);
+    }
+    await c.query("commit");
+    // As a live database would be: statistics known, dirty pages written out.
+    await c.query("analyze");
+    await c.query("checkpoint");
+  } finally {
+    await c.end();
+  }
+}
+
+/** Snapshot rows of the main board, or null when the schema has none. */
+async function snapshotCount(dbUrl: string): Promise<number | null> {
+  const c = new pg.Client({ connectionString: dbUrl });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ t: string | null }>("select to_regclass('public.snapshots')::text as t");
+    if (rows[0].t === null) return null;
+    return Number((await c.query<{ n: string }>("select count(*) as n from snapshots")).rows[0].n);
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * Scenario 7: how long a replica takes from process start to healthy (GET /api/health answers 200)
+ * with a long history in the database, and its RSS then. Tessera creates the schema on an empty
+ * database first (its migrations), the history is filled in SQL, then a replica is started twice:
+ * right after the fill, and again after it ran for a while (with snapshots, once they exist, the
+ * second start need not replay everything).
+ */
+async function startupScenario(dbUrl: string, start: (name: string) => Promise<ServerProcess>): Promise<NonNullable<Results["startup"]>> {
+  log("scenario 7: start-up; creating the schema with an empty database");
+  const empty = await start("replica-s0");
+  const emptyStartMs = Math.round(empty.startMs);
+  const emptyRssMb = mb(rssBytes(empty.pid));
+  await empty.stop();
+  log(`  empty database: healthy after ${emptyStartMs} ms, RSS ${emptyRssMb} MB`);
+  const rows: StartupRow[] = [];
+  for (const n of P.startup) {
+    log(`  filling ${n.toLocaleString("en-US")} placements`);
+    const f0 = performance.now();
+    await fillPlacements(dbUrl, n, P.startupUsers);
+    const fillSeconds = round((performance.now() - f0) / 1000, 1);
+    log(`  filled in ${fillSeconds} s`);
+    const first = await start(`replica-s${n}`);
+    const firstStartMs = Math.round(first.startMs);
+    const firstRssMb = mb(rssBytes(first.pid));
+    log(`  first start: healthy after ${firstStartMs} ms, RSS ${firstRssMb} MB`);
+    // Give a snapshot writer (revision 2) the chance to finish before the restart; today there is none.
+    let snaps = await snapshotCount(dbUrl);
+    if (snaps !== null) {
+      await waitFor(async () => ((await snapshotCount(dbUrl)) ?? 0) > 0, 120_000, "a snapshot to be written").catch(() => {});
+      snaps = await snapshotCount(dbUrl);
+    }
+    await first.stop();
+    const again = await start(`replica-s${n}-again`);
+    const row: StartupRow = { placements: n, fillSeconds, firstStartMs, firstRssMb, restartMs: Math.round(again.startMs), restartRssMb: mb(rssBytes(again.pid)), snapshotsBeforeRestart: snaps };
+    await again.stop();
+    log(`  restart: healthy after ${row.restartMs} ms, RSS ${row.restartRssMb} MB`);
+    rows.push(row);
+  }
+  return { emptyStartMs, emptyRssMb, rows };
+}
+
+// ---------------------------------------------------------------- targets
+
 function judge(r: Results): Results["targets"] {
   const out: NonNullable<Results["targets"]> = [];
-  const tess = r.sweeps.find((s) => s.target === "tessera");
+  const tess = r.sweeps.filter((s) => s.target === "tessera");
+  const main = tess.find((s) => s.clients >= 2_000) ?? tess[0];
   const base = r.sweeps.find((s) => s.target !== "tessera");
-  if (tess) {
-    const ratio = base && base.bestRate > 0 ? tess.bestRate / base.bestRate : null;
+  if (main) {
+    const ratio = base && base.bestRate > 0 ? main.bestRate / base.bestRate : null;
     out.push({
-      name: "fan-out: highest rate with p99 ≤ 100 ms, zero loss, 2,000 clients",
+      name: `fan-out: highest rate with p99 ≤ 100 ms, zero loss, ${main.clients.toLocaleString("en-US")} clients`,
       target: "≥ 5,000/s and ≥ 10× baseline",
-      measured: `${tess.bestRate}/s vs baseline ${base ? `${base.bestRate}/s` : "not run"}${ratio ? ` (${round(ratio, 1)}×)` : base ? " (baseline passed no step)" : ""}`,
-      met: tess.bestRate >= 5_000 && (!base || base.bestRate === 0 || tess.bestRate >= 10 * base.bestRate),
+      measured: `${main.bestRate}/s vs baseline ${base ? `${base.bestRate}/s` : "not run"}${ratio ? ` (${round(ratio, 1)}×)` : base ? " (baseline passed no step)" : ""}`,
+      met: main.bestRate >= 5_000 && (!base || base.bestRate === 0 || main.bestRate >= 10 * base.bestRate),
     });
+    const at5k = main.steps.find((s) => s.rate === 5_000);
+    if (at5k) {
+      out.push({
+        name: `5,000 placements/s, ${main.clients.toLocaleString("en-US")} clients`,
+        target: "zero loss, p99 ≤ 100 ms",
+        measured: `${at5k.missing} records missing (${at5k.complete}/${at5k.complete + at5k.incomplete} clients complete), p99 ${at5k.p99} ms`,
+        met: at5k.pass,
+      });
+    }
+    const low = main.steps.filter((s) => s.rate >= 10 && s.rate <= 500 && s.p50 !== null);
+    if (low.length && main.commit.p50 !== null) {
+      const worst = low.reduce((w, s) => (s.p50! > w.p50! ? s : w));
+      out.push({
+        name: "p50 placement → receipt at 10–500/s, against the commit latency (idle placer's ack p50)",
+        target: "within 5 ms",
+        measured: `commit p50 ${main.commit.p50} ms; receipt p50 ${low.map((s) => `${s.p50}`).join(" / ")} ms at ${low.map((s) => s.rate).join(" / ")}/s (worst +${worst.p50! - main.commit.p50} ms at ${worst.rate}/s)`,
+        met: worst.p50! - main.commit.p50 <= 5,
+      });
+    }
+  }
+  for (const s of tess.filter((x) => x !== main)) {
+    out.push({ name: `fan-out: highest passing rate, ${s.clients.toLocaleString("en-US")} clients`, target: "reported", measured: `${s.bestRate}/s (rates tried: ${s.steps.map((x) => x.rate).join(", ")})`, met: null });
   }
   const d = r.durable?.find((x) => x.window === 1);
   if (d) out.push({ name: "durable acked placements (50 clients, 1 in flight each)", target: "≥ 20,000/s, ack p99 ≤ 50 ms", measured: `${d.ackedPerS}/s, p99 ${d.ackP99} ms`, met: d.ackedPerS >= 20_000 && (d.ackP99 ?? 1e9) <= 50 });
@@ -694,6 +1223,20 @@ function judge(r: Results): Results["targets"] {
     const c = r.outage.catchUpMs as number | null;
     out.push({ name: "catch-up after a Redis outage under load", target: "≤ 1 s", measured: c === null ? "did not complete" : `${c} ms (Redis seen up again after ${r.outage.redisUpAfterMs} ms)`, met: c !== null && c <= 1_000 });
   }
+  const crowd = r.crowd?.rows ?? [];
+  if (crowd.length >= 2) {
+    const first = crowd[0];
+    const lastRow = crowd[crowd.length - 1];
+    const ratio = lastRow.bytesPerClientPerS / Math.max(1, first.bytesPerClientPerS);
+    out.push({
+      name: `crowd: presence bytes per client per second, N = ${first.n.toLocaleString("en-US")} → ${lastRow.n.toLocaleString("en-US")}`,
+      target: "flat: within 2×",
+      measured: `${crowd.map((c) => `${(c.bytesPerClientPerS / 1024).toFixed(1)} KB/s`).join(" → ")} (${round(ratio, 1)}×)${r.crowd!.skipped.length ? `; N = ${r.crowd!.skipped.map((s) => s.n).join(", ")} skipped` : ""}`,
+      met: ratio <= 2 && r.crowd!.skipped.length === 0 && crowd.every((c) => c.converged),
+    });
+  }
+  const big = r.startup?.rows.find((x) => x.placements >= 10_000_000);
+  if (big) out.push({ name: "start-up with 10,000,000 placements in history, to healthy", target: "< 3 s", measured: `first start ${big.firstStartMs} ms, restart ${big.restartMs} ms (RSS ${big.restartRssMb} MB)`, met: big.restartMs < 3_000 });
   return out;
 }
 

@@ -1,11 +1,19 @@
 // One load-generator process of the benchmark (forked by bench/run.ts; several run at once so the
 // generator is spread over the cores). It holds WebSocket clients of Tessera (`ws`, binary PIXELS
-// frames) or of the Socket.IO baseline (`socket.io-client`, one JSON event per pixel), places
-// stamped pixels at a given rate, and measures every received record's latency from its stamp.
+// frames) or of the Socket.IO baseline (`socket.io-client`, one JSON event per pixel) and places
+// stamped pixels at a given rate.
+//
+// Every client proves delivery: it counts every record from the frame's length and checks its seqs
+// against the step's range with a bitmap (bench/delivery.ts) — a few ns per record. Only the
+// latency sample (clients opened with `latency`, held by the probe process) decodes each record's
+// stamp and feeds the histogram; decoding at every client made the generator, not the servers, the
+// limit of the 5,000/s step (issue 15).
 
 import { io, type Socket } from "socket.io-client";
 import WebSocket from "ws";
+import { prng } from "../test/prng";
 import {
+  type Arrivals,
   type CollectResult,
   type ConnectResult,
   type ConnectSpec,
@@ -13,22 +21,63 @@ import {
   Histogram,
   latencyOf,
   type PlaceResult,
+  type PresenceResult,
   stampPlacement,
   type WorkerCommand,
   type WorkerReply,
 } from "./common";
+import { DeliveryTracker } from "./delivery";
+
+/** Presence traffic seen by one client (crowd scenario). */
+class PresenceCounter {
+  statsBytes = 0;
+  statsFrames = 0;
+  listBytes = 0;
+  listFrames = 0;
+  largest = 0;
+  lastActiveUsers: number | null = null;
+  lastList: Buffer | null = null;
+
+  text(data: Buffer): void {
+    const type = messageType(data);
+    if (type !== "stats" && type !== "user_list") return;
+    const wire = data.length + wsHeaderBytes(data.length);
+    if (wire > this.largest) this.largest = wire;
+    if (type === "stats") {
+      this.statsBytes += wire;
+      this.statsFrames++;
+      const m = JSON.parse(data.toString()) as { activeUsers?: number };
+      if (typeof m.activeUsers === "number") this.lastActiveUsers = m.activeUsers;
+    } else {
+      this.listBytes += wire;
+      this.listFrames++;
+      // Parsed once at the end: at quadratic sizes (protocol 1) parsing every list would cost the
+      // generator more than the servers spend building them.
+      this.lastList = data;
+    }
+  }
+}
 
 interface BenchClient {
   placer: boolean;
+  sample: boolean;
   open: boolean;
+  closedDuringStep: boolean;
+  /** Closed, and its last window already checked. */
+  checkedClosed: boolean;
+  /** Date.now() when the welcome (Tessera) or connect (Socket.IO) arrived. */
+  connectedAt: number;
+  delivery: DeliveryTracker;
+  malformed: number;
+  presence: PresenceCounter | null;
   /** Send one placement; `ref` is echoed by the ack. */
   place(x: number, y: number, color: number, ref: string): void;
   close(): void;
 }
 
 const hist = new Histogram();
+/** Records counted at every client since the last collect (for the orchestrator's drain). */
 let received = 0;
-let closedDuringStep = 0;
 let clients: BenchClient[] = [];
 
 // Per-placement bookkeeping (placers only): outcome counters and ack timing.
@@ -51,27 +100,58 @@ function noteAck(ref: string, ok: boolean, seq: number | undefined, client: Benc
   onAck?.(ref, ok, client);
 }
 
-/** Record every record of a PIXELS frame: count and latency from the stamp in (x, y, color). */
-function onPixelsFrame(buf: Buffer): void {
-  if (buf.length < 10 || buf[0] !== 0x01) return;
+/** Latency of every record of a PIXELS frame from the stamp in (x, y, color): sampled clients only. */
+function sampleLatency(buf: Buffer): void {
   const now = Date.now();
-  let n = 0;
   for (let o = 1; o + 9 <= buf.length; o += 9) {
     const x = buf[o + 4] | (buf[o + 5] << 8);
     const y = buf[o + 6] | (buf[o + 7] << 8);
     hist.add(latencyOf(now, x, y, buf[o + 8]));
-    n++;
   }
-  received += n;
 }
 
-function tesseraClient(url: string, cookie: string, placer: boolean, localAddress: string | undefined, idle: boolean): Promise<BenchClient> {
+/** Size of the header of an unmasked (server → client) WebSocket frame with this payload. */
+function wsHeaderBytes(payload: number): number {
+  return payload < 126 ? 2 : payload < 65_536 ? 4 : 10;
+}
+
+const TYPE_PREFIX = Buffer.from('{"type":"');
+
+/** The `type` of a server text frame without parsing it (the server writes `type` first), else by parsing. */
+function messageType(data: Buffer): string | null {
+  if (data.length > TYPE_PREFIX.length && data.subarray(0, TYPE_PREFIX.length).equals(TYPE_PREFIX)) {
+    const end = data.indexOf(0x22, TYPE_PREFIX.length, "latin1");
+    if (end > 0) return data.toString("latin1", TYPE_PREFIX.length, end);
+  }
+  try {
+    const m = JSON.parse(data.toString()) as { type?: unknown };
+    return typeof m.type === "string" ? m.type : null;
+  } catch {
+    return null;
+  }
+}
+
+function newClient(placer: boolean, spec: ConnectSpec): Omit<BenchClient, "place" | "close"> {
+  return {
+    placer,
+    sample: !!spec.latency,
+    open: false,
+    closedDuringStep: false,
+    checkedClosed: false,
+    connectedAt: 0,
+    delivery: new DeliveryTracker(0),
+    malformed: 0,
+    presence: spec.presence ? new PresenceCounter() : null,
+  };
+}
+
+function tesseraClient(url: string, cookie: string, placer: boolean, localAddress: string | undefined, spec: ConnectSpec): Promise<BenchClient> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url.replace(/^http/, "ws") + "/ws", { headers: { cookie }, localAddress, perMessageDeflate: false });
     let settled = false;
+    const idle = !!spec.idle;
     const c: BenchClient = {
-      placer,
-      open: false,
+      ...newClient(placer, spec),
       place(x, y, color, ref) {
         if (ws.readyState === WebSocket.OPEN) ws.send(`{"type":"place","x":${x},"y":${y},"color":${color},"ref":"${ref}"}`);
       },
@@ -81,23 +161,35 @@ function tesseraClient(url: string, cookie: string, placer: boolean, localAddres
     };
     ws.on("message", (data: Buffer, isBinary) => {
       if (isBinary) {
-        if (!idle) onPixelsFrame(data);
+        if (idle) return;
+        if (data.length < 10 || data[0] !== 0x01) {
+          c.malformed++;
+          return;
+        }
+        received += c.delivery.frame(data);
+        if (c.sample) sampleLatency(data);
         return;
       }
       if (!settled) {
-        // The first text frame is always `welcome`.
+        // The first text frame is always `welcome`; its seq opens the client's delivery window.
         settled = true;
+        const welcome = JSON.parse(data.toString()) as { seq?: number };
+        c.delivery = new DeliveryTracker(welcome.seq ?? 0);
         c.open = true;
+        c.connectedAt = Date.now();
         resolve(c);
         return;
       }
-      if (!placer) return;
+      if (idle) return;
+      if (c.presence) c.presence.text(data);
+      // Acks and rejects are short; presence lists can be long and are not for the placer.
+      if (!placer || data.length > 512) return;
       const m = JSON.parse(data.toString()) as { type: string; ref?: string; seq?: number };
       if (m.type === "ack") noteAck(m.ref ?? "", true, m.seq, c);
       else if (m.type === "reject") noteAck(m.ref ?? "", false, undefined, c);
     });
     ws.on("close", () => {
-      if (c.open) closedDuringStep++;
+      if (c.open) c.closedDuringStep = true;
       c.open = false;
     });
     ws.on("error", (err) => {
@@ -115,7 +207,7 @@ function tesseraClient(url: string, cookie: string, placer: boolean, localAddres
   });
 }
 
-function socketIoClient(url: string, name: string, placer: boolean, localAddress: string | undefined, idle: boolean): Promise<BenchClient> {
+function socketIoClient(url: string, name: string, placer: boolean, localAddress: string | undefined, spec: ConnectSpec): Promise<BenchClient> {
   return new Promise((resolve, reject) => {
     const s: Socket = io(url, {
       transports: ["websocket"],
@@ -126,8 +218,7 @@ function socketIoClient(url: string, name: string, placer: boolean, localAddress
       ...(localAddress ? { localAddress } : {}),
     } as Parameters<typeof io>[1]);
     const c: BenchClient = {
-      placer,
-      open: false,
+      ...newClient(placer, spec),
       place(x, y, color, ref) {
         if (!s.connected) return;
         s.emit("place", { x, y, color }, (res: { ok: boolean }) => noteAck(ref, !!res?.ok, undefined, c));
@@ -136,18 +227,21 @@ function socketIoClient(url: string, name: string, placer: boolean, localAddress
         s.disconnect();
       },
     };
-    if (!idle) {
+    if (!spec.idle) {
+      // socket.io-client parses every event whatever we do with it; the sample only adds the histogram.
       s.on("pixel_updated", (m: { x: number; y: number; color: number }) => {
-        hist.add(latencyOf(Date.now(), m.x, m.y, m.color));
+        c.delivery.count(1);
         received++;
+        if (c.sample) hist.add(latencyOf(Date.now(), m.x, m.y, m.color));
       });
     }
     s.once("connect", () => {
       c.open = true;
+      c.connectedAt = Date.now();
       resolve(c);
     });
     s.on("disconnect", () => {
-      if (c.open) closedDuringStep++;
+      if (c.open) c.closedDuringStep = true;
       c.open = false;
     });
     s.once("connect_error", (err) => reject(err));
@@ -159,40 +253,79 @@ async function connect(spec: ConnectSpec): Promise<ConnectResult> {
   let opened = 0;
   let failed = 0;
   let firstError: string | undefined;
-  let next = 0;
-  // Placers first, spread over the replicas (client i → urls[i % n]).
-  const one = async () => {
-    for (;;) {
-      const i = next++;
-      if (i >= spec.count) return;
-      const url = spec.urls[i % spec.urls.length];
-      const placer = i < spec.placers;
-      const local = spec.localAddresses.length ? spec.localAddresses[i % spec.localAddresses.length] : undefined;
-      try {
-        const c =
-          spec.target === "tessera"
-            ? await tesseraClient(url, spec.cookies[i % spec.cookies.length], placer, local, !!spec.idle)
-            : await socketIoClient(url, `bench${i % 997}`, placer, local, !!spec.idle);
-        clients.push(c);
-        opened++;
-      } catch (err) {
-        failed++;
-        firstError ??= (err as Error).message;
+  let minWelcome: number | null = null;
+  let maxWelcome: number | null = null;
+  const paced = (spec.ratePerS ?? 0) > 0;
+  const openOne = async (j: number) => {
+    const url = spec.urls[(j + (spec.urlOffset ?? 0)) % spec.urls.length];
+    const placer = j < spec.placers;
+    const local = spec.localAddresses.length ? spec.localAddresses[j % spec.localAddresses.length] : undefined;
+    try {
+      const c =
+        spec.target === "tessera"
+          ? await tesseraClient(url, spec.cookies[j % spec.cookies.length], placer, local, spec)
+          : await socketIoClient(url, `${spec.namePrefix ?? "bench"}${j}`, placer, local, spec);
+      clients.push(c);
+      opened++;
+      if (spec.target === "tessera") {
+        const seq = c.delivery.windowBase;
+        if (minWelcome === null || seq < minWelcome) minWelcome = seq;
+        if (maxWelcome === null || seq > maxWelcome) maxWelcome = seq;
       }
+    } catch (err) {
+      failed++;
+      firstError ??= (err as Error).message;
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, spec.concurrency) }, one));
-  return { opened, failed, ms: performance.now() - started, firstError };
+  let inFlight = 0;
+  const slots: Array<() => void> = [];
+  const limit = Math.max(1, spec.concurrency);
+  const pending: Array<Promise<void>> = [];
+  for (let j = 0; j < spec.count; j++) {
+    if (paced) {
+      // Client j of this worker opens at (j + phase) / rate: the workers' schedules interleave.
+      const due = started + ((j + (spec.phase ?? 0)) * 1000) / spec.ratePerS!;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    if (inFlight >= limit) await new Promise<void>((r) => slots.push(r));
+    inFlight++;
+    pending.push(
+      openOne(j).finally(() => {
+        inFlight--;
+        slots.shift()?.();
+      }),
+    );
+  }
+  await Promise.all(pending);
+  return { opened, failed, ms: performance.now() - started, firstError, minWelcomeSeq: minWelcome, maxWelcomeSeq: maxWelcome };
 }
 
 let refCounter = 0;
 
-/** Place at `ratePerS` spread over this worker's placers for `durationMs`, then wait for the acks. */
-async function place(ratePerS: number, durationMs: number): Promise<PlaceResult> {
+/**
+ * The send times of one worker's placements, in ms from the start: `rate` per second for
+ * `durationMs`. `phase` (0…1) is this worker's place among the workers (see Arrivals).
+ */
+function schedule(arrivals: Arrivals, ratePerS: number, durationMs: number, phase: number, seed: number): Float64Array {
+  if (ratePerS <= 0) return new Float64Array(0);
+  const gap = 1000 / ratePerS;
+  const out: number[] = [];
+  if (arrivals === "poisson") {
+    const rnd = prng(seed);
+    for (let t = -Math.log(1 - rnd()) * gap; t < durationMs; t += -Math.log(1 - rnd()) * gap) out.push(t);
+  } else {
+    const offset = arrivals === "even" ? phase * gap : gap;
+    for (let t = offset; t < durationMs; t += gap) out.push(t);
+  }
+  return Float64Array.from(out);
+}
+
+/** Place on this worker's placers (round robin) at the scheduled times, then wait for the acks. */
+async function place(ratePerS: number, durationMs: number, arrivals: Arrivals, phase: number, seed: number): Promise<PlaceResult> {
   acked = 0;
   rejected = 0;
   minSeq = maxSeq = null;
-  onAck = null;
   const placers = clients.filter((c) => c.placer);
   const ackHist = new Histogram();
   const sentAt = new Map<string, number>();
@@ -202,14 +335,14 @@ async function place(ratePerS: number, durationMs: number): Promise<PlaceResult>
     sentAt.delete(ref);
     ackHist.add(performance.now() - t);
   };
+  const times = placers.length > 0 ? schedule(arrivals, ratePerS, durationMs, phase, seed) : new Float64Array(0);
   let sent = 0;
   let rr = 0;
   const started = performance.now();
   await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
-      const elapsed = Math.min(performance.now() - started, durationMs);
-      const due = Math.floor((ratePerS * elapsed) / 1000) - sent;
-      for (let k = 0; k < due && placers.length > 0; k++) {
+    const tick = () => {
+      const elapsed = performance.now() - started;
+      while (sent < times.length && times[sent] <= elapsed) {
         const c = placers[rr++ % placers.length];
         const s = stampPlacement(Date.now());
         const ref = String(++refCounter);
@@ -217,11 +350,12 @@ async function place(ratePerS: number, durationMs: number): Promise<PlaceResult>
         c.place(s.x, s.y, s.color, ref);
         sent++;
       }
-      if (elapsed >= durationMs) {
+      if (sent >= times.length && elapsed >= durationMs) {
         clearInterval(timer);
         resolve();
       }
-    }, 2);
+    };
+    const timer = setInterval(tick, 1);
   });
   // Outstanding acks: give them up to 15 s (a saturated baseline may lag far behind).
   const deadline = performance.now() + 15_000;
@@ -269,11 +403,90 @@ async function durable(durationMs: number, window: number): Promise<DurableResul
   return { acked: countedAcked, rejected: countedRejected, ackHist: ackHist.toJson(), ms };
 }
 
-function collect(): CollectResult {
-  const r: CollectResult = { received, hist: hist.toJson(), clients: clients.filter((c) => c.open).length, closed: closedDuringStep };
+/**
+ * End of a step: every client closes its delivery window at `toSeq` (Tessera) or compares its count
+ * with `expectedCount` (Socket.IO), and the latency sample is handed over.
+ */
+function collect(toSeq: number | null, expectedCount: number): CollectResult {
+  const r: CollectResult = {
+    received,
+    hist: hist.toJson(),
+    clients: 0,
+    sampled: 0,
+    closed: 0,
+    expected: 0,
+    missing: 0,
+    duplicates: 0,
+    old: 0,
+    beyond: 0,
+    complete: 0,
+    incomplete: 0,
+    malformed: 0,
+  };
+  for (const c of clients) {
+    if (c.open) r.clients++;
+    if (c.open && c.sample) r.sampled++;
+    if (c.closedDuringStep) r.closed++;
+    c.closedDuringStep = false;
+    const d = c.delivery.close(toSeq, expectedCount);
+    r.malformed += c.malformed;
+    c.malformed = 0;
+    // A client that closed is checked in the step it closed in (its loss counts there), then left out.
+    if (!c.open) {
+      if (c.checkedClosed) continue;
+      c.checkedClosed = true;
+    }
+    r.expected += d.expected;
+    r.missing += d.missing;
+    r.duplicates += d.duplicates;
+    r.old += d.old;
+    r.beyond += d.beyond;
+    if (d.missing === 0) r.complete++;
+    else r.incomplete++;
+  }
   received = 0;
-  closedDuringStep = 0;
   hist.reset();
+  return r;
+}
+
+/** Presence traffic of this worker's clients; `lists`: also parse each client's last user_list. */
+function presence(sinceMs: number, untilMs: number, lists: boolean): PresenceResult {
+  const r: PresenceResult = {
+    clients: 0,
+    clientSeconds: 0,
+    statsBytes: 0,
+    statsFrames: 0,
+    listBytes: 0,
+    listFrames: 0,
+    largestFrame: 0,
+    lastActiveUsers: null,
+    lastListUsers: null,
+    lastListTotal: null,
+    listShape: null,
+    closed: 0,
+  };
+  const widen = (range: { min: number; max: number } | null, v: number) => (range ? { min: Math.min(range.min, v), max: Math.max(range.max, v) } : { min: v, max: v });
+  for (const c of clients) {
+    const p = c.presence;
+    if (!p) continue;
+    if (!c.open) r.closed++;
+    r.clients++;
+    r.clientSeconds += Math.max(0, untilMs - Math.max(sinceMs, c.connectedAt)) / 1000;
+    r.statsBytes += p.statsBytes;
+    r.statsFrames += p.statsFrames;
+    r.listBytes += p.listBytes;
+    r.listFrames += p.listFrames;
+    r.largestFrame = Math.max(r.largestFrame, p.largest);
+    if (p.lastActiveUsers !== null) r.lastActiveUsers = widen(r.lastActiveUsers, p.lastActiveUsers);
+    if (lists && p.lastList) {
+      // Protocol 1: {users: [name…]}; protocol 2: {users: [{id, name}…] (≤ 100), total}.
+      const m = JSON.parse(p.lastList.toString()) as { users?: unknown[]; total?: number };
+      const users = Array.isArray(m.users) ? m.users : [];
+      r.listShape ??= users.length === 0 ? null : typeof users[0] === "string" ? "strings" : "objects";
+      r.lastListUsers = widen(r.lastListUsers, users.length);
+      r.lastListTotal = widen(r.lastListTotal, typeof m.total === "number" ? m.total : users.length);
+    }
+  }
   return r;
 }
 
@@ -282,18 +495,19 @@ async function handle(msg: WorkerCommand): Promise<unknown> {
     case "connect":
       return connect(msg.spec);
     case "place":
-      return place(msg.ratePerS, msg.durationMs);
+      return place(msg.ratePerS, msg.durationMs, msg.arrivals, msg.phase, msg.seed);
     case "collect":
-      return collect();
+      return collect(msg.toSeq, msg.expectedCount);
     case "received":
       return received;
+    case "presence":
+      return presence(msg.sinceMs, msg.untilMs, msg.lists);
     case "durable":
       return durable(msg.durationMs, msg.window);
     case "close": {
       for (const c of clients) c.close();
       clients = [];
       received = 0;
-      closedDuringStep = 0;
       hist.reset();
       return null;
     }

@@ -6,9 +6,13 @@ import { useCallback, useEffect, useLayoutEffect, useRef } from "react";
 import { useShallow } from "zustand/react/shallow";
 import {
   attachCanvas,
+  attachTemplateCanvas,
   boardVisible,
   canvasResized,
   clearTarget,
+  clickToPlace,
+  templateCanvasResized,
+  zoomToPlace,
   closePixelInfo,
   cycleColor,
   moveTarget,
@@ -30,6 +34,7 @@ import {
   GRID_MIN_ZOOM,
   KEY_PAN_PX,
   LONG_PRESS_MS,
+  PLACE_MIN_ZOOM,
   TOUCH_DRAG_THRESHOLD_PX,
 } from "@/lib/client/constants";
 import { getState, samePoint, setState, useTessera } from "@/lib/client/store";
@@ -79,7 +84,7 @@ function isTyping(target: EventTarget | null): boolean {
 }
 
 export function BoardView() {
-  const { width, height, boardReady, view, hover, target, tool, selectedColor, palette } = useTessera(
+  const { width, height, boardReady, view, hover, target, tool, selectedColor, palette, recent, template, templateSize } = useTessera(
     useShallow((s) => ({
       width: s.width,
       height: s.height,
@@ -90,6 +95,9 @@ export function BoardView() {
       tool: s.tool,
       selectedColor: s.selectedColor,
       palette: s.palette,
+      recent: s.recent,
+      template: s.template,
+      templateSize: s.templateSize,
     })),
   );
   const viewportRef = useRef<HTMLDivElement | null>(null);
@@ -106,6 +114,12 @@ export function BoardView() {
   useLayoutEffect(() => {
     if (width > 0 && height > 0) canvasResized();
   }, [width, height]);
+
+  const tplW = templateSize?.width ?? 0;
+  const tplH = templateSize?.height ?? 0;
+  useLayoutEffect(() => {
+    if (tplW > 0 && tplH > 0) templateCanvasResized();
+  }, [tplW, tplH]);
 
   // Viewport size → store (the view keeps its centre on resize).
   useLayoutEffect(() => {
@@ -161,6 +175,7 @@ export function BoardView() {
       const step = KEY_PAN_PX * (e.shiftKey ? 4 : 1);
       const cells = e.shiftKey ? 10 : 1;
       const move = (dx: number, dy: number) => (cursor ? moveTarget(dx * cells, dy * cells) : panBy(-dx * step, -dy * step));
+      if (e.defaultPrevented) return;
       const el = e.target as HTMLElement | null;
       const onBoard = !el || el === document.body || el === document.documentElement || el === viewportRef.current;
       const k = e.key;
@@ -338,18 +353,22 @@ export function BoardView() {
     if (g.moved || g.multi || g.longPressFired || g.button !== 0 || !g.pixel) return;
     const { x, y } = g.pixel;
     const s = getState();
+    const local = localPoint(p.startX, p.startY);
     if (p.type === "touch") {
       if (s.tool === "pick") pickAt(x, y);
+      // Too far out to see single pixels: the tap zooms in on the spot instead (SPEC §7).
+      else if ((s.view?.zoom ?? 0) < PLACE_MIN_ZOOM) zoomToPlace(local.x, local.y);
       else if (samePoint(s.target, g.pixel)) setState({ target: null, targetBy: null });
       else setState({ target: g.pixel, targetBy: "touch" });
       return;
     }
     if (g.shift) void inspect(x, y);
     else if (g.alt || s.tool === "pick") pickAt(x, y);
-    else placeAt(x, y);
+    else clickToPlace(x, y, local.x, local.y);
   };
 
   const ready = boardReady && view !== null;
+  const tooFar = ready && tool === "place" && (view?.zoom ?? 0) < PLACE_MIN_ZOOM;
   useLayoutEffect(() => {
     if (ready) boardVisible();
   }, [ready]);
@@ -388,10 +407,11 @@ export function BoardView() {
   return (
     <div
       ref={viewportRef}
-      className={`viewport tool-${tool}`}
+      className={`viewport tool-${tool}${tooFar ? " too-far" : ""}`}
       data-testid="viewport"
+      data-place-zoom={tooFar ? "zoom-in-first" : "ok"}
       role="application"
-      aria-label="Canvas. Click to place a pixel, Shift+click to see who placed it. Arrow keys pan, plus and minus zoom, 1 to 0 and square brackets pick colours, I picks a colour from the board. Enter shows a cursor that the arrow keys move; Enter again places the pixel there, Escape hides it."
+      aria-label="Canvas. Click to place a pixel (when zoomed out, a click zooms in first), Shift+click to see who placed it. Arrow keys pan, plus and minus zoom, 1 to 0 and square brackets pick colours, I picks a colour from the board. Enter shows a cursor that the arrow keys move, and its position is read out; Enter again places the pixel there, Escape hides it."
       tabIndex={0}
       onPointerDown={onPointerDown}
       onPointerMove={onPointerMove}
@@ -413,13 +433,33 @@ export function BoardView() {
           height: height || 1,
           transform: view ? `translate(${view.panX}px, ${view.panY}px) scale(${view.zoom})` : undefined,
           // The shadow is scaled with the canvas, so its size is given in board pixels.
-          boxShadow: view ? `0 ${3 / view.zoom}px ${18 / view.zoom}px rgba(20, 24, 32, 0.22)` : undefined,
+          boxShadow: view ? `0 ${3 / view.zoom}px ${18 / view.zoom}px var(--board-shadow)` : undefined,
           // Below 1:1, nearest-neighbour sampling would drop whole pixels; let the browser average.
           imageRendering: view && view.zoom < 1 ? "auto" : undefined,
           visibility: ready ? "visible" : "hidden",
         }}
       />
+      {ready && template && !template.hidden && templateSize && (
+        <canvas
+          ref={attachTemplateCanvas}
+          data-testid="template-layer"
+          className="template-layer"
+          width={templateSize.width}
+          height={templateSize.height}
+          aria-hidden="true"
+          style={{
+            width: templateSize.width,
+            height: templateSize.height,
+            transform: `translate(${view.panX + template.x * zoom}px, ${view.panY + template.y * zoom}px) scale(${zoom})`,
+            opacity: template.opacity,
+          }}
+        />
+      )}
       {gridStyle && <div className="grid-overlay" style={gridStyle} aria-hidden="true" />}
+      {ready &&
+        recent.map((r) => (
+          <div key={r.id} className="cell-outline recent-mark" data-testid="recent-mark" style={cellStyle(r, 12)} aria-hidden="true" />
+        ))}
       {ready && hover && zoom >= 2 && (
         <div
           className={`cell-outline hover-outline${zoom >= GRID_MIN_ZOOM && tool === "place" ? " with-preview" : ""}`}

@@ -1,22 +1,25 @@
 "use client";
-// The connection badge: data-state live | degraded | reconnecting | offline (SPEC §7).
+// The connection badge: data-state live | degraded | reconnecting | offline (SPEC §7), and
+// data-mode play (a session, the live socket) | watch (no session: the board refreshed over HTTP).
+// When the link is down, components/OutageBanner.tsx says what that means and offers a retry.
 
 import { useShallow } from "zustand/react/shallow";
-import { retryConnection } from "@/lib/client/controller";
 import { connectionBadge, useTessera } from "@/lib/client/store";
 
 export function ConnectionStatus() {
-  const { link, redis, browserOffline } = useTessera(
-    useShallow((s) => ({ link: s.link, redis: s.redis, browserOffline: s.browserOffline })),
+  const { link, redis, browserOffline, watching } = useTessera(
+    useShallow((s) => ({ link: s.link, redis: s.redis, browserOffline: s.browserOffline, watching: s.auth !== "authenticated" })),
   );
-  const state = connectionBadge({ link, redis, browserOffline });
+  const state = connectionBadge({ link, redis: watching ? "disabled" : redis, browserOffline });
 
   let label: string;
   let detail: string;
   switch (state) {
     case "live":
-      label = "Live";
-      detail = "Connected: every placement appears as it happens.";
+      label = watching ? "Watching" : "Live";
+      detail = watching
+        ? "Watching: the board refreshes every two seconds. Choose a name to place pixels."
+        : "Connected: every placement appears as it happens.";
       break;
     case "degraded":
       label = "Degraded";
@@ -40,6 +43,7 @@ export function ConnectionStatus() {
         className={`conn-badge conn-${state}`}
         data-testid="connection-status"
         data-state={state}
+        data-mode={watching ? "watch" : "play"}
         role="status"
         title={detail}
       >
@@ -48,11 +52,6 @@ export function ConnectionStatus() {
         {state === "degraded" && <span className="conn-detail">Redis down</span>}
         <span className="sr-only">. {detail}</span>
       </div>
-      {state === "offline" && !browserOffline && (
-        <button type="button" className="btn btn-small" onClick={retryConnection}>
-          Retry
-        </button>
-      )}
     </div>
   );
 }

@@ -1,7 +1,10 @@
 "use client";
-// Time left before the next placement ("3.2s"), mirrored in the tab title ("(3s) Tessera").
+// Time left before the next placement ("3.2s"), mirrored in the tab title ("(3s) Tessera"), and
+// "✓ Ready · Tessera" in the title once it is over until you have looked at the page. While the
+// live link is down the badge says "Paused": placing is not possible, whatever the countdown says.
 
 import { useEffect, useState } from "react";
+import { useShallow } from "zustand/react/shallow";
 import { formatCountdown, pageTitle } from "@/lib/client/format";
 import { useTessera } from "@/lib/client/store";
 import { CheckIcon, TimerIcon } from "./Icons";
@@ -12,9 +15,9 @@ const TICK_MS = 100;
 const READY_PULSE_MS = 1_800;
 
 export function CooldownIndicator() {
-  const until = useTessera((s) => s.cooldownUntil);
-  const cooldownMs = useTessera((s) => s.cooldownMs);
-  const readyAt = useTessera((s) => s.readyAt);
+  const { until, cooldownMs, readyAt, readyTitle, link } = useTessera(
+    useShallow((s) => ({ until: s.cooldownUntil, cooldownMs: s.cooldownMs, readyAt: s.readyAt, readyTitle: s.readyTitle, link: s.link })),
+  );
   const [now, setNow] = useState(0);
   const [pulse, setPulse] = useState(false);
 
@@ -41,24 +44,26 @@ export function CooldownIndicator() {
 
   const wholeSeconds = Math.ceil(remaining / 1000);
   useEffect(() => {
-    document.title = pageTitle(wholeSeconds * 1000);
-  }, [wholeSeconds]);
+    document.title = pageTitle(wholeSeconds * 1000, readyTitle);
+  }, [wholeSeconds, readyTitle]);
 
   const cooling = remaining > 0;
+  const paused = link !== "live" && link !== "connecting";
   const progress = cooling && cooldownMs > 0 ? Math.min(1, remaining / cooldownMs) : 0;
+  const state = cooling ? "cooling" : paused ? "paused" : "ready";
 
   return (
     <div
-      className={`cooldown${cooling ? " is-cooling" : " is-ready"}${!cooling && pulse ? " just-ready" : ""}`}
+      className={`cooldown is-${state}${state === "ready" && pulse ? " just-ready" : ""}`}
       data-testid="cooldown"
-      data-state={cooling ? "cooling" : "ready"}
+      data-state={state}
       role="timer"
       aria-live="off"
-      title={cooling ? "Time until you can place again" : "You can place a pixel"}
+      title={cooling ? "Time until you can place again" : paused ? "Placing is paused until the connection is back" : "You can place a pixel"}
       style={{ ["--progress" as string]: progress }}
     >
-      {cooling ? <TimerIcon /> : <CheckIcon />}
-      <span className="cooldown-text">{cooling ? formatCountdown(remaining) : "Ready"}</span>
+      {cooling ? <TimerIcon /> : state === "ready" ? <CheckIcon /> : null}
+      <span className="cooldown-text">{cooling ? formatCountdown(remaining) : paused ? "Paused" : "Ready"}</span>
     </div>
   );
 }

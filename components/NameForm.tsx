@@ -1,70 +1,96 @@
 "use client";
-// Shown when there is no session: choose a display name (POST /api/session).
+// The name card, over the live board (SPEC §7 `name-form`): shown on load without a session and
+// again when a watcher tries to place. The name is checked as it is typed, with the server's rules
+// (lib/client/name-check.ts); "Just watch" closes it and leaves the board read-only.
 
 import { useState, type FormEvent } from "react";
 import { NAME_MAX_CHARS } from "@/lib/limits";
-import { signIn } from "@/lib/client/controller";
+import { justWatch, signIn } from "@/lib/client/controller";
+import { nameProblem } from "@/lib/client/name-check";
+import { useTessera } from "@/lib/client/store";
 import { Logo } from "./Icons";
 
 export function NameForm() {
+  const reason = useTessera((s) => s.joinReason);
   const [name, setName] = useState("");
-  const [error, setError] = useState<string | null>(null);
+  const [touched, setTouched] = useState(false);
+  const [serverError, setServerError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+
+  const problem = nameProblem(name);
+  // An empty field is not an error until the user tries to submit it.
+  const shownProblem = serverError ?? (touched && (name.length > 0 || problem !== null) ? problem : null);
+  const chars = [...name.normalize("NFC").trim()].length;
 
   async function submit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
     if (busy) return;
+    setTouched(true);
+    if (problem) return;
     setBusy(true);
-    setError(null);
+    setServerError(null);
     const err = await signIn(name);
     // On success this component unmounts; only a failure needs local state.
     if (err !== null) {
-      setError(err);
+      setServerError(err);
       setBusy(false);
     }
   }
 
   return (
-    <main className="welcome">
-      <div className="welcome-mosaic" aria-hidden="true" />
-      <form className="welcome-card" data-testid="name-form" onSubmit={submit} noValidate>
-        <div className="welcome-brand">
-          <Logo size={40} />
-          <h1>Tessera</h1>
-        </div>
-        <p className="welcome-lead">
-          One shared canvas. Everyone places one pixel at a time — together you make the picture.
-        </p>
-        <label className="field-label" htmlFor="name-input">
-          Your name
-        </label>
-        <input
-          id="name-input"
-          data-testid="name-input"
-          className="text-input"
-          name="name"
-          autoComplete="nickname"
-          autoFocus
-          maxLength={200}
-          placeholder="e.g. pixel_pusher"
-          value={name}
-          onChange={(e) => setName(e.target.value)}
-          aria-invalid={error !== null}
-          aria-describedby={error ? "name-error" : "name-hint"}
-        />
-        {error ? (
-          <p id="name-error" className="field-error" role="alert" data-testid="name-error">
-            {error}
+    <div className="join-layer">
+      <div className="join-dialog" role="dialog" aria-labelledby="join-title" aria-describedby="join-lead">
+        <form className="welcome-card join-card" data-testid="name-form" onSubmit={submit} noValidate>
+          <div className="welcome-brand">
+            <Logo size={34} />
+            <h2 id="join-title">Tessera</h2>
+          </div>
+          <p className="welcome-lead" id="join-lead">
+            {reason ?? "One shared canvas, live. Look around, or choose a name to place pixels with everyone else."}
           </p>
-        ) : (
-          <p id="name-hint" className="field-hint">
-            1–{NAME_MAX_CHARS} letters, digits, spaces, _ or -. Others see it next to your pixels.
+          <label className="field-label" htmlFor="name-input">
+            Your name
+          </label>
+          <input
+            id="name-input"
+            data-testid="name-input"
+            className="text-input"
+            name="name"
+            autoComplete="nickname"
+            autoFocus
+            maxLength={NAME_MAX_CHARS * 2}
+            placeholder="e.g. pixel_pusher"
+            value={name}
+            onChange={(e) => {
+              setName(e.target.value);
+              setTouched(true);
+              setServerError(null);
+            }}
+            aria-invalid={shownProblem !== null}
+            aria-describedby="name-message"
+          />
+          <p
+            id="name-message"
+            className={shownProblem ? "field-error" : "field-hint"}
+            data-testid={shownProblem ? "name-error" : "name-hint"}
+            aria-live="polite"
+          >
+            {shownProblem ?? (
+              <>
+                {chars}/{NAME_MAX_CHARS} · letters, digits, spaces, _ or -. Others see it next to your pixels.
+              </>
+            )}
           </p>
-        )}
-        <button type="submit" className="btn btn-primary btn-block" data-testid="name-submit" disabled={busy}>
-          {busy ? "Joining…" : "Start placing"}
-        </button>
-      </form>
-    </main>
+          <div className="join-actions">
+            <button type="button" className="btn" data-testid="just-watch" onClick={justWatch}>
+              Just watch
+            </button>
+            <button type="submit" className="btn btn-primary" data-testid="name-submit" disabled={busy || (touched && problem !== null)}>
+              {busy ? "Joining…" : "Start placing"}
+            </button>
+          </div>
+        </form>
+      </div>
+    </div>
   );
 }

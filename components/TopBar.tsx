@@ -1,26 +1,75 @@
 "use client";
-// The dark toolbar: brand and connection on the left; cooldown, sound, zoom, links and who is online
-// on the right. (Coordinates and zoom level sit on the board: components/CoordsChip.tsx.)
+// The dark toolbar: brand and connection on the left; cooldown (or "Join" for a watcher), zoom,
+// and the view's tools on the right. Wide windows show every tool inline; narrow ones and phones
+// keep zoom in/out inline and put fit, link, PNG, template, sound and notifications under "More".
 
+import { useEffect, useRef } from "react";
 import { useShallow } from "zustand/react/shallow";
-import { copyLink, fitToScreen, setSound, zoomIn, zoomOut } from "@/lib/client/controller";
+import { copyLink, fitToScreen, openNameForm, setNotify, setSound, zoomIn, zoomOut } from "@/lib/client/controller";
 import { useTessera } from "@/lib/client/store";
 import { ConnectionStatus } from "./ConnectionStatus";
 import { CooldownIndicator } from "./CooldownIndicator";
-import { DownloadIcon, FitIcon, LinkIcon, Logo, MinusIcon, PlusIcon, SoundOffIcon, SoundOnIcon, UsersIcon } from "./Icons";
+import {
+  BellIcon,
+  BellOffIcon,
+  DownloadIcon,
+  FitIcon,
+  LayersIcon,
+  LinkIcon,
+  Logo,
+  MinusIcon,
+  MoreIcon,
+  PlusIcon,
+  SoundOffIcon,
+  SoundOnIcon,
+  UsersIcon,
+} from "./Icons";
+
+function toggleTemplatePanel(): void {
+  const s = useTessera.getState();
+  useTessera.setState({ templatePanelOpen: !s.templatePanelOpen, menuOpen: false });
+}
 
 export function TopBar() {
-  const { activeUsers, scope, redis, sidebarOpen, soundOn } = useTessera(
+  const { activeUsers, scope, redis, sidebarOpen, soundOn, notifyOn, watching, link, menuOpen, templateOn, templatePanelOpen } = useTessera(
     useShallow((s) => ({
       activeUsers: s.activeUsers,
       scope: s.scope,
       redis: s.redis,
       soundOn: s.soundOn,
+      notifyOn: s.notifyOn,
       sidebarOpen: s.sidebarOpen,
+      watching: s.auth !== "authenticated",
+      link: s.link,
+      menuOpen: s.menuOpen,
+      templateOn: s.template !== null && !s.template.hidden,
+      templatePanelOpen: s.templatePanelOpen,
     })),
   );
   // With Redis down a replica can only count its own users: say so next to the number.
   const localOnly = scope === "local" && redis === "down";
+  // While the link is down the count is the last one heard: greyed, and said so.
+  const stale = link !== "live";
+  const menuRef = useRef<HTMLDivElement | null>(null);
+
+  useEffect(() => {
+    if (!menuOpen) return;
+    const close = (e: Event) => {
+      if (e instanceof KeyboardEvent && e.key !== "Escape") return;
+      if (e instanceof PointerEvent && menuRef.current?.contains(e.target as Node)) return;
+      useTessera.setState({ menuOpen: false });
+    };
+    window.addEventListener("pointerdown", close);
+    window.addEventListener("keydown", close);
+    return () => {
+      window.removeEventListener("pointerdown", close);
+      window.removeEventListener("keydown", close);
+    };
+  }, [menuOpen]);
+
+  const soundLabel = soundOn ? "Sound when you can place again: on" : "Sound when you can place again: off";
+  const notifyLabel = notifyOn ? "Notification when you can place again: on" : "Notification when you can place again: off";
+  const closeMenu = () => useTessera.setState({ menuOpen: false });
 
   return (
     <header className="topbar">
@@ -33,41 +82,130 @@ export function TopBar() {
       </div>
 
       <div className="topbar-group topbar-right">
-        <CooldownIndicator />
-        <button
-          type="button"
-          className={`icon-btn sound-btn hide-phone${soundOn ? " is-active" : ""}`}
-          aria-pressed={soundOn}
-          aria-label="Sound when you can place again"
-          title={soundOn ? "Sound when you can place again: on" : "Sound when you can place again: off"}
-          data-testid="sound-toggle"
-          onClick={() => setSound(!soundOn)}
-        >
-          {soundOn ? <SoundOnIcon /> : <SoundOffIcon />}
-        </button>
+        {watching ? (
+          <button type="button" className="btn btn-primary btn-join" data-testid="join-button" onClick={() => openNameForm()}>
+            Join
+          </button>
+        ) : (
+          <CooldownIndicator />
+        )}
         <div className="btn-group" role="group" aria-label="Zoom">
-          <button type="button" className="icon-btn" aria-label="Zoom out" title="Zoom out (−)" onClick={zoomOut}>
+          <button type="button" className="icon-btn" aria-label="Zoom out" title="Zoom out (−)" data-testid="zoom-out" onClick={zoomOut}>
             <MinusIcon />
           </button>
-          <button type="button" className="icon-btn" aria-label="Zoom in" title="Zoom in (+)" onClick={zoomIn}>
+          <button type="button" className="icon-btn" aria-label="Zoom in" title="Zoom in (+)" data-testid="zoom-in" onClick={zoomIn}>
             <PlusIcon />
           </button>
-          <button type="button" className="icon-btn hide-narrow" aria-label="Fit to screen" title="Fit to screen (F)" onClick={fitToScreen}>
+          <button type="button" className="icon-btn wide-only" aria-label="Fit to screen" title="Fit to screen (F)" onClick={fitToScreen}>
             <FitIcon />
           </button>
         </div>
-        <button type="button" className="icon-btn hide-tablet" aria-label="Copy a link to this view" title="Copy link to this view" data-testid="copy-link" onClick={() => void copyLink()}>
-          <LinkIcon />
-        </button>
-        <a className="icon-btn hide-tablet" href="/api/canvas.png" download="tessera.png" aria-label="Download PNG" title="Download the canvas as PNG" data-testid="download-png">
-          <DownloadIcon />
-        </a>
+        <div className="wide-only topbar-tools">
+          <button
+            type="button"
+            className={`icon-btn${templateOn ? " is-on" : ""}`}
+            aria-expanded={templatePanelOpen}
+            aria-label="Template overlay"
+            title="Template overlay: an image to follow"
+            data-testid="template-button"
+            onClick={toggleTemplatePanel}
+          >
+            <LayersIcon />
+          </button>
+          <button type="button" className="icon-btn" aria-label="Copy a link to this view" title="Copy link to this view" data-testid="copy-link" onClick={() => void copyLink()}>
+            <LinkIcon />
+          </button>
+          <a className="icon-btn" href="/api/canvas.png" download="tessera.png" aria-label="Download PNG" title="Download the canvas as PNG" data-testid="download-png">
+            <DownloadIcon />
+          </a>
+          {!watching && (
+            <>
+              <button
+                type="button"
+                className={`icon-btn${soundOn ? " is-on" : ""}`}
+                aria-pressed={soundOn}
+                aria-label="Sound when you can place again"
+                title={soundLabel}
+                data-testid="sound-toggle"
+                onClick={() => setSound(!soundOn)}
+              >
+                {soundOn ? <SoundOnIcon /> : <SoundOffIcon />}
+              </button>
+              <button
+                type="button"
+                className={`icon-btn${notifyOn ? " is-on" : ""}`}
+                aria-pressed={notifyOn}
+                aria-label="Notification when you can place again"
+                title={notifyLabel}
+                data-testid="notify-toggle"
+                onClick={() => void setNotify(!notifyOn)}
+              >
+                {notifyOn ? <BellIcon /> : <BellOffIcon />}
+              </button>
+            </>
+          )}
+        </div>
+        <div className="menu-wrap narrow-only" ref={menuRef}>
+          <button
+            type="button"
+            className="icon-btn menu-btn"
+            aria-expanded={menuOpen}
+            aria-controls="view-menu"
+            aria-label="More: fit, link, PNG, template, alerts"
+            data-testid="menu-button"
+            onClick={() => useTessera.setState({ menuOpen: !menuOpen })}
+          >
+            <MoreIcon />
+          </button>
+          {menuOpen && (
+            <div className="menu" id="view-menu" data-testid="view-menu">
+              <button
+                type="button"
+                className="menu-item"
+                onClick={() => {
+                  fitToScreen();
+                  closeMenu();
+                }}
+              >
+                <FitIcon /> Fit to screen
+              </button>
+              <button
+                type="button"
+                className="menu-item"
+                data-testid="menu-copy-link"
+                onClick={() => {
+                  void copyLink();
+                  closeMenu();
+                }}
+              >
+                <LinkIcon /> Copy link to this view
+              </button>
+              <a className="menu-item" href="/api/canvas.png" download="tessera.png" data-testid="menu-download-png" onClick={closeMenu}>
+                <DownloadIcon /> Download PNG
+              </a>
+              <button type="button" className="menu-item" data-testid="menu-template" onClick={toggleTemplatePanel}>
+                <LayersIcon /> Template overlay{templateOn ? " (on)" : ""}
+              </button>
+              {!watching && (
+                <>
+                  <button type="button" className="menu-item" aria-pressed={soundOn} onClick={() => setSound(!soundOn)}>
+                    {soundOn ? <SoundOnIcon /> : <SoundOffIcon />} {soundLabel}
+                  </button>
+                  <button type="button" className="menu-item" aria-pressed={notifyOn} data-testid="menu-notify" onClick={() => void setNotify(!notifyOn)}>
+                    {notifyOn ? <BellIcon /> : <BellOffIcon />} {notifyLabel}
+                  </button>
+                </>
+              )}
+            </div>
+          )}
+        </div>
         <button
           type="button"
-          className="online-pill"
+          className={`online-pill${stale ? " is-stale" : ""}`}
+          data-stale={stale ? "true" : "false"}
           aria-expanded={sidebarOpen}
-          aria-label={`${activeUsers ?? 0} online${localOnly ? " on this server only" : ""} — show people`}
-          title={localOnly ? "Redis is down: only the users of this server are counted" : "Active users"}
+          aria-label={`${activeUsers ?? 0} online${localOnly ? " on this server only" : ""}${stale ? " (last known)" : ""} — show people`}
+          title={stale ? "Last known count: the connection is down" : localOnly ? "Redis is down: only the users of this server are counted" : "Active users"}
           onClick={() => useTessera.setState({ sidebarOpen: !sidebarOpen })}
         >
           <UsersIcon />

@@ -2,13 +2,27 @@
 
 import { expect, type Page } from "@playwright/test";
 
-/** Open the page, choose a name, and wait until the board is live. */
+/** Open the page, choose a name, and wait until the board is live on its own socket. */
 export async function join(page: Page, name: string, path = "/"): Promise<void> {
   await page.goto(path);
   await page.getByTestId("name-input").fill(name);
   await page.getByTestId("name-input").press("Enter");
-  await expect(page.getByTestId("connection-status")).toHaveAttribute("data-state", "live");
+  await expect(page.getByTestId("name-form")).toHaveCount(0);
+  const status = page.getByTestId("connection-status");
+  await expect(status).toHaveAttribute("data-mode", "play");
+  await expect(status).toHaveAttribute("data-state", "live");
 }
+
+/** The page's zoom: screen pixels per board pixel, from the canvas's on-screen width. */
+export async function zoomOf(page: Page): Promise<number> {
+  const board = page.getByTestId("board");
+  const box = await board.boundingBox();
+  if (!box) throw new Error("board not visible");
+  return box.width / Number(await board.getAttribute("width"));
+}
+
+/** SPEC §7: a click places only from this zoom on; below it, it zooms in on the spot. */
+export const PLACE_MIN_ZOOM = 4;
 
 /** Screen coordinates of the centre of board pixel (x, y), from the canvas's bounding rectangle. */
 export async function pixelOnScreen(page: Page, x: number, y: number): Promise<{ x: number; y: number }> {
@@ -31,14 +45,27 @@ export async function drawnColor(page: Page, x: number, y: number): Promise<stri
   );
 }
 
-/** Click board pixel (x, y) with the primary button, without dragging. */
-export async function clickPixel(page: Page, x: number, y: number, modifiers: Array<"Shift"> = []): Promise<void> {
+/** One primary-button click on board pixel (x, y) at the current view, without dragging. */
+export async function clickOnce(page: Page, x: number, y: number, modifiers: Array<"Shift"> = []): Promise<void> {
   const p = await pixelOnScreen(page, x, y);
   await page.mouse.move(p.x, p.y);
   for (const m of modifiers) await page.keyboard.down(m);
   await page.mouse.down();
   await page.mouse.up();
   for (const m of modifiers) await page.keyboard.up(m);
+}
+
+/**
+ * Click board pixel (x, y) as a user who wants to place there would: when the view is too far out
+ * to place (SPEC §7), the first click zooms in on the spot — checked here — and the second places.
+ * With modifiers (Shift: ask who placed it) it is one click at any zoom.
+ */
+export async function clickPixel(page: Page, x: number, y: number, modifiers: Array<"Shift"> = []): Promise<void> {
+  if (modifiers.length === 0 && (await zoomOf(page)) < PLACE_MIN_ZOOM) {
+    await clickOnce(page, x, y);
+    await expect.poll(() => zoomOf(page), { message: "a click below the placing zoom zooms in" }).toBeGreaterThanOrEqual(PLACE_MIN_ZOOM);
+  }
+  await clickOnce(page, x, y, modifiers);
 }
 
 /** The board canvas's on-screen rectangle (zoom and pan included). */
@@ -90,6 +117,9 @@ export interface TesseraDebug {
     connected: boolean;
     pending: number;
     board: { width: number; height: number; seq: number; pixels: Uint8Array } | null;
+    mode: "live" | "watch" | "none";
+    probeReconnects: number;
+    templateMismatches: number | null;
     colorAt(x: number, y: number): number | null;
     dropConnection(): void;
     flush(): void;

@@ -1,6 +1,9 @@
 // On a phone (390×844, touch): a tap only selects a pixel and the place button confirms it; a
 // one-finger drag pans and a pinch zooms without placing or selecting anything; a long press shows
-// who placed a pixel; the whole page fits the screen (every colour reachable, nothing scrolls sideways).
+// who placed a pixel; the whole page fits the screen (every colour reachable, nothing scrolls
+// sideways) with 44 px colour targets; zoom, fit, link and PNG are in the top bar (zoom inline, the
+// rest under "More"); the drawer's help lists touch gestures. And at 720 px (a narrow desktop
+// window) the eyedropper no longer overlaps the first colour.
 
 import { PALETTE } from "../lib/palette";
 import { expect, test } from "./fixtures";
@@ -101,9 +104,74 @@ test("dragging and pinching move the board without placing; the page fits the ph
     expect(b.x).toBeGreaterThanOrEqual(0);
     expect(b.x + b.width).toBeLessThanOrEqual(390);
     expect(b.y + b.height).toBeLessThanOrEqual(844);
-    expect(b.width).toBeGreaterThanOrEqual(18);
+    // The usual minimum touch target.
+    expect(b.width).toBeGreaterThanOrEqual(44);
+    expect(b.height).toBeGreaterThanOrEqual(44);
   }
   for (const id of ["connection-status", "cooldown", "online-count", "place-button", "viewport"]) {
     await expect(page.getByTestId(id)).toBeInViewport();
   }
+});
+
+test("the phone's top bar has zoom, fit, link and PNG; the drawer's help is about touch", async ({ openUser, app }) => {
+  const page = await openUser("Phone Bar", { context: { ...phone, permissions: ["clipboard-read", "clipboard-write"] } });
+  const width = async () => (await boardBox(page)).width;
+
+  // Zoom in and out right in the top bar, as touch-sized buttons.
+  for (const id of ["zoom-in", "zoom-out", "menu-button"]) {
+    const b = (await page.getByTestId(id).boundingBox())!;
+    expect(b.y + b.height, id).toBeLessThanOrEqual(52);
+    expect(b.width, id).toBeGreaterThanOrEqual(40);
+    expect(b.height, id).toBeGreaterThanOrEqual(40);
+  }
+  const w0 = await width();
+  await page.getByTestId("zoom-in").tap();
+  await expect.poll(width).toBeGreaterThan(w0 * 1.2);
+  await page.getByTestId("zoom-out").tap();
+  await expect.poll(width).toBeLessThan(w0 * 1.2);
+
+  // Fit, link and PNG under "More".
+  await page.getByTestId("zoom-in").tap();
+  await page.getByTestId("zoom-in").tap();
+  await page.getByTestId("menu-button").tap();
+  const menu = page.getByTestId("view-menu");
+  await expect(menu).toBeVisible();
+  await page.screenshot({ path: test.info().outputPath("phone-menu.png") });
+  await menu.getByRole("button", { name: /fit to screen/i }).tap();
+  await expect.poll(width).toBeLessThanOrEqual(390);
+  await expect(menu).toHaveCount(0);
+  await page.getByTestId("menu-button").tap();
+  await expect(page.getByTestId("menu-download-png")).toHaveAttribute("href", "/api/canvas.png");
+  const png = await page.request.get("/api/canvas.png");
+  expect(png.headers()["content-type"]).toBe("image/png");
+  await page.getByTestId("menu-copy-link").tap();
+  await expect(page.getByTestId("toast").filter({ hasText: /copied/i })).toBeVisible();
+  expect(new URL(await page.evaluate(() => navigator.clipboard.readText())).origin).toBe(app.url);
+
+  // The drawer: touch gestures, not desktop keys.
+  await page.getByRole("button", { name: /online/ }).tap();
+  await expect(page.locator(".sidebar.is-open")).toBeVisible();
+  await expect(page.getByTestId("help-touch")).toBeVisible();
+  await expect(page.getByTestId("help-touch")).toContainText(/pinch/i);
+  await expect(page.getByTestId("help-touch")).toContainText(/long press/i);
+  await expect(page.getByTestId("help-desktop")).toBeHidden();
+  await page.waitForFunction(() => getComputedStyle(document.querySelector(".sidebar")!).transform === "none");
+  await page.screenshot({ path: test.info().outputPath("phone-drawer.png") });
+});
+
+test("at 720 px the eyedropper and the colours do not overlap", async ({ openUser }) => {
+  const page = await openUser("Narrow Window", { context: { viewport: { width: 720, height: 900 } } });
+  const eye = (await page.getByTestId("eyedropper").boundingBox())!;
+  const first = (await page.getByTestId("color-0").boundingBox())!;
+  expect(first.x).toBeGreaterThanOrEqual(eye.x + eye.width);
+  // No colour runs into the place button's column either, and nothing scrolls sideways.
+  const action = (await page.locator(".palette-action").boundingBox())!;
+  for (const i of [15, 31]) {
+    const b = (await page.getByTestId(`color-${i}`).boundingBox())!;
+    expect(b.x + b.width).toBeLessThanOrEqual(action.x);
+  }
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(720);
+  // The desktop help (keys), not the touch one.
+  await expect(page.getByTestId("help-desktop")).toBeAttached();
+  await page.screenshot({ path: test.info().outputPath("palette-720.png"), clip: { x: 0, y: 800, width: 720, height: 100 } });
 });

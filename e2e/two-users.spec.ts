@@ -2,7 +2,7 @@
 // on its board canvas, and both see both names in the user list.
 
 import { expect, test } from "@playwright/test";
-import { PALETTE } from "../lib/palette";
+import { PALETTE, colorLabel } from "../lib/palette";
 import { clickPixel, drawnColor, join } from "./helpers";
 
 test("a pixel placed in one browser appears in the other, and both users are listed", async ({ browser }) => {
@@ -22,7 +22,7 @@ test("a pixel placed in one browser appears in the other, and both users are lis
   const color = 6;
   await alice.getByTestId(`color-${color}`).click();
   await expect(alice.getByTestId(`color-${color}`)).toHaveAttribute("aria-pressed", "true");
-  await expect(alice.getByTestId(`color-${color}`)).toHaveAttribute("aria-label", PALETTE[color]);
+  await expect(alice.getByTestId(`color-${color}`)).toHaveAttribute("aria-label", colorLabel(PALETTE[color]));
 
   const [x, y] = [12, 34];
   expect(await drawnColor(bob, x, y)).not.toBe(PALETTE[color]);

@@ -10,7 +10,7 @@ export const PALETTE: readonly string[] = Object.freeze([
   "#000000", // 4  black
   "#6D001A", // 5  burgundy
   "#BE0039", // 6  dark red
-  "#FF4500", // 7  red
+  "#FF4500", // 7  orange red
   "#FFA800", // 8  orange
   "#FFD635", // 9  yellow
   "#FFF8B8", // 10 pale yellow
@@ -38,6 +38,59 @@ export const PALETTE: readonly string[] = Object.freeze([
 ]);
 
 export const PALETTE_SIZE = PALETTE.length;
+
+/**
+ * A name for each colour of PALETTE, same order, for screen readers and tooltips (SPEC §7: a
+ * swatch's `aria-label` is its name and hex, e.g. "orange red #FF4500"). Names follow the common
+ * English names of r/place's palette; #FF4500 is CSS's own `orangered`.
+ */
+export const PALETTE_NAMES: readonly string[] = Object.freeze([
+  "white",
+  "light grey",
+  "grey",
+  "dark grey",
+  "black",
+  "burgundy",
+  "dark red",
+  "orange red",
+  "orange",
+  "yellow",
+  "pale yellow",
+  "dark green",
+  "green",
+  "light green",
+  "dark teal",
+  "teal",
+  "light teal",
+  "dark blue",
+  "blue",
+  "light blue",
+  "indigo",
+  "periwinkle",
+  "lavender",
+  "dark purple",
+  "purple",
+  "pale purple",
+  "magenta",
+  "pink",
+  "light pink",
+  "dark brown",
+  "brown",
+  "beige",
+]);
+
+const NAME_BY_HEX = new Map(PALETTE.map((hex, i) => [hex.toUpperCase(), PALETTE_NAMES[i]]));
+
+/** The name of a `#RRGGBB` colour of the palette, or null for a colour it does not have. */
+export function colorName(hex: string): string | null {
+  return NAME_BY_HEX.get(hex.toUpperCase()) ?? null;
+}
+
+/** "orange red #FF4500": name and hex (the hex alone for a colour without a name). */
+export function colorLabel(hex: string): string {
+  const name = colorName(hex);
+  return name ? `${name} ${hex.toUpperCase()}` : hex.toUpperCase();
+}
 
 /** Palette as packed little-endian RGBA words (0xAABBGGRR), ready for a Uint32Array view of ImageData. */
 export function paletteRgba(palette: readonly string[] = PALETTE): Uint32Array {

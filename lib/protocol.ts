@@ -272,14 +272,5 @@ export interface HttpErrorBody {
   error: { code: string; message: string; retryAfterMs?: number };
 }
 
-/** Trim a proposed display name and check it; returns the clean name or null. */
-export function cleanName(input: unknown): string | null {
-  if (typeof input !== "string") return null;
-  const name = input.normalize("NFC").trim();
-  const chars = [...name].length; // code points, so "é" or "字" counts once
-  if (chars < 1 || chars > NAME_MAX_CHARS) return null;
-  // Letters of any script (with their combining marks, which Devanagari or Thai need), digits,
-  // space, underscore, hyphen. No control characters by construction; a mark cannot lead.
-  if (!/^[\p{L}\p{N} _-][\p{L}\p{M}\p{N} _-]*$/u.test(name)) return null;
-  return name;
-}
+/** Display names: the rules live in ./names (NFKC, invisible characters, combining marks, mixed scripts). */
+export { cleanName } from "./names";

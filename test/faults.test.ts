@@ -3,6 +3,9 @@
 // killed -9 and restarted, a replica is SIGKILLed and restarted, PostgreSQL is restarted, and a
 // replica is stopped gracefully. Then SPEC §6's guarantees are checked and printed as a table —
 // and the same checks are shown to fail on a run with one acked placement deliberately removed.
+// Random choices come from one seed, printed at the start (TESSERA_SEED=<seed> replays them): each
+// simulated client and HTTP placer draws from its own stream of it, so the choices do not depend
+// on the order in which the actors happened to run.
 
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,6 +13,7 @@ import { Board } from "../lib/canvas";
 import { type AckedPlacement, checkGuarantees, type DbPlacement, formatTable, type Observed } from "./faults/checks";
 import { SimClient, type SimReplica } from "./faults/sim-client";
 import { PrivatePostgres } from "./private-postgres";
+import { forkPrng, randInt, testSeed } from "./prng";
 import { health, RedisProcess, ReplicaProcess } from "./processes";
 import { waitFor } from "./wait";
 
@@ -43,7 +47,7 @@ async function dbMaxSeq(url: string): Promise<number> {
 
 
 async function session(url: string, name: string): Promise<{ cookie: string; id: string }> {
-  const res = await fetch(`${url}/api/session`, { method: "POST", body: JSON.stringify({ name }) });
+  const res = await fetch(`${url}/api/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name }) });
   const body = await res.json();
   return { cookie: res.headers.get("set-cookie")!.split(";")[0], id: body.user.id };
 }
@@ -58,6 +62,9 @@ describe("fault injection", () => {
   let observed: Observed;
   const timeline: string[] = [];
   const t0 = Date.now();
+  const seed = testSeed();
+  /** Stream numbers: simulated clients 0…, HTTP placers from here. */
+  const HTTP_STREAMS = 100_000;
   const mark = (what: string) => timeline.push(`${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s  ${what}`);
 
   beforeAll(async () => {
@@ -94,11 +101,11 @@ describe("fault injection", () => {
     const users = await Promise.all(
       Array.from({ length: NORMAL_CLIENTS + WATCHERS + HAMMER_USERS }, (_, i) => session(live[i % 3].url, `sim${i}`)),
     );
-    users.forEach((u, i) => clients.push(new SimClient(`sim${i}`, u.id, u.cookie, list, i % 3, W, H)));
+    users.forEach((u, i) => clients.push(new SimClient(`sim${i}`, u.id, u.cookie, list, i % 3, W, H, forkPrng(seed, i))));
     // Hammer users get a second tab on another replica.
     for (let h = 0; h < HAMMER_USERS; h++) {
       const u = users[NORMAL_CLIENTS + WATCHERS + h];
-      clients.push(new SimClient(`hammer${h}-b`, u.id, u.cookie, list, (h + 1) % 3, W, H));
+      clients.push(new SimClient(`hammer${h}-b`, u.id, u.cookie, list, (h + 1) % 3, W, H, forkPrng(seed, users.length + h)));
     }
     await Promise.all(clients.map((c) => c.start()));
     mark(`${clients.length} WebSocket clients connected`);
@@ -110,14 +117,15 @@ describe("fault injection", () => {
       else if (i >= NORMAL_CLIENTS + WATCHERS) loops.push(c.run(40, () => stop)); // hammers
     });
     const httpUsers = await Promise.all(Array.from({ length: HTTP_PLACERS }, (_, i) => session(live[i % 3].url, `http${i}`)));
-    httpUsers.forEach((u) => {
+    httpUsers.forEach((u, i) => {
+      const rand = forkPrng(seed, HTTP_STREAMS + i);
       loops.push(
         (async () => {
           while (!stop) {
-            const r = live[Math.floor(Math.random() * 3)];
-            const body = { x: Math.floor(Math.random() * W), y: Math.floor(Math.random() * H), color: Math.floor(Math.random() * 32) };
+            const r = live[randInt(rand, 3)];
+            const body = { x: randInt(rand, W), y: randInt(rand, H), color: randInt(rand, 32) };
             try {
-              const res = await fetch(`${r.url}/api/pixel`, { method: "PUT", headers: { cookie: u.cookie }, body: JSON.stringify(body) });
+              const res = await fetch(`${r.url}/api/pixel`, { method: "PUT", headers: { cookie: u.cookie, "content-type": "application/json" }, body: JSON.stringify(body) });
               if (res.status === 200) {
                 const a = await res.json();
                 httpAcks.push({ seq: a.seq, ...body, userId: u.id, replica: r.id, at: Date.now() });
@@ -225,7 +233,7 @@ describe("fault injection", () => {
       return acc;
     }, {});
     console.log(
-      `\nFault run timeline\n${timeline.join("\n")}\n\nGuarantees (SPEC §6)\n${formatTable(results)}\n\n` +
+      `\nFault run (TESSERA_SEED=${seed}) timeline\n${timeline.join("\n")}\n\nGuarantees (SPEC §6)\n${formatTable(results)}\n\n` +
         `acked ${observed.acked.length} (HTTP ${httpAcks.length}), rejected ${JSON.stringify(rejects)}, ` +
         `Redis catch-up ${catchUpMs} ms, graceful exit ${exitMs} ms\n`,
     );

@@ -8,11 +8,11 @@ import WebSocket from "ws";
 import { decodePixelsToArray, type PixelRecord, type ServerMessage } from "../lib/protocol";
 import { type Running, type StartOptions, startTessera } from "../server/app";
 import { loadConfig } from "../server/config";
-import { freshPgDatabase, PG_ADMIN_URL } from "./pg";
+import { freshPgDatabase } from "./pg";
 import { waitFor } from "./wait";
 import { createLogger } from "../server/logger";
 
-export { freshPgDatabase, PG_ADMIN_URL, waitFor };
+export { freshPgDatabase, waitFor };
 
 export function tempDir(prefix = "tessera-test-"): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -2,6 +2,7 @@
 // same port) and Tessera replicas started as `node server/index.ts --api-only`.
 
 import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,7 +23,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Send one inline command to a Redis server and return its reply line, or null when unreachable. */
-export async function redisCommand(port: number, command: string, password?: string): Promise<string | null> {
+async function redisCommand(port: number, command: string, password?: string): Promise<string | null> {
   return new Promise((resolve) => {
     const sock = net.connect(port, "127.0.0.1");
     const replies = password ? 2 : 1; // AUTH's reply first, then the command's
@@ -157,5 +158,159 @@ export async function health(url: string): Promise<{ status: string; redis: stri
     return await (await fetch(`${url}/api/health`)).json();
   } catch {
     return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redis Sentinel: sentinels are `redis-server <conf> --sentinel`, each with its own config file
+// (a sentinel rewrites its file as it learns the topology, so no two may share one).
+
+/** A RESP reply: simple and bulk strings, integers, null, errors as Error values, and arrays of these. */
+export type RespValue = string | number | null | Error | RespValue[];
+
+/** Parse one RESP2 reply at `at`; null when `buf` does not hold all of it yet. */
+function parseResp(buf: string, at: number): { value: RespValue; end: number } | null {
+  const eol = buf.indexOf("\r\n", at);
+  if (eol < 0) return null;
+  const head = buf.slice(at + 1, eol);
+  const next = eol + 2;
+  switch (buf[at]) {
+    case "+":
+      return { value: head, end: next };
+    case "-":
+      return { value: new Error(head), end: next };
+    case ":":
+      return { value: Number(head), end: next };
+    case "$": {
+      const len = Number(head);
+      if (len < 0) return { value: null, end: next };
+      // Byte lengths: the replies read here (INFO, SENTINEL, ROLE) are ASCII.
+      if (buf.length < next + len + 2) return null;
+      return { value: buf.slice(next, next + len), end: next + len + 2 };
+    }
+    case "*": {
+      const n = Number(head);
+      if (n < 0) return { value: null, end: next };
+      const items: RespValue[] = [];
+      let end = next;
+      for (let i = 0; i < n; i++) {
+        const item = parseResp(buf, end);
+        if (!item) return null;
+        items.push(item.value);
+        end = item.end;
+      }
+      return { value: items, end };
+    }
+  }
+  throw new Error(`not a RESP reply: ${JSON.stringify(buf.slice(at, at + 40))}`);
+}
+
+/**
+ * Send one command (arguments sent as a RESP array, so they may contain spaces) and return its
+ * parsed reply; null when the server cannot be reached or does not answer within a second.
+ */
+export async function redisQuery(port: number, args: string[], password?: string): Promise<RespValue> {
+  const encode = (a: string[]) => `*${a.length}\r\n` + a.map((x) => `$${Buffer.byteLength(x)}\r\n${x}\r\n`).join("");
+  return new Promise((resolve) => {
+    const sock = net.connect(port, "127.0.0.1");
+    let buf = "";
+    let skip = password ? 1 : 0; // AUTH's reply comes first
+    sock.setTimeout(1_000, () => {
+      sock.destroy();
+      resolve(null);
+    });
+    sock.on("error", () => resolve(null));
+    sock.on("connect", () => sock.write((password ? encode(["AUTH", password]) : "") + encode(args)));
+    sock.on("data", (d) => {
+      buf += d.toString();
+      for (;;) {
+        const r = parseResp(buf, 0);
+        if (!r) return;
+        buf = buf.slice(r.end);
+        if (skip > 0) {
+          skip--;
+          continue;
+        }
+        sock.destroy();
+        resolve(r.value);
+        return;
+      }
+    });
+  });
+}
+
+export interface SentinelOptions {
+  /** The monitored master's name (`REDIS_SENTINEL_NAME`). */
+  masterName: string;
+  masterPort: number;
+  /** Sentinels that must agree the master is down before a failover. */
+  quorum: number;
+  downAfterMs: number;
+  failoverTimeoutMs: number;
+  /** The password of the monitored master and its replicas. */
+  authPass?: string;
+  /** The sentinel's own password, asked of clients and of the other sentinels (all share it). */
+  requirePass?: string;
+}
+
+export class SentinelProcess {
+  private proc: ChildProcess | null = null;
+  readonly output: string[] = [];
+
+  private constructor(
+    readonly port: number,
+    readonly configFile: string,
+    readonly password: string | undefined,
+  ) {}
+
+  /** Write a config file for a sentinel on a free port into `dir` and start it. */
+  static async start(dir: string, opts: SentinelOptions): Promise<SentinelProcess> {
+    const port = await freePort();
+    const configFile = path.join(dir, `sentinel-${port}.conf`);
+    const name = opts.masterName;
+    const lines = [
+      `port ${port}`,
+      "bind 127.0.0.1",
+      `dir ${dir}`,
+      `sentinel monitor ${name} 127.0.0.1 ${opts.masterPort} ${opts.quorum}`,
+      `sentinel down-after-milliseconds ${name} ${opts.downAfterMs}`,
+      `sentinel failover-timeout ${name} ${opts.failoverTimeoutMs}`,
+      `sentinel parallel-syncs ${name} 1`,
+      ...(opts.authPass ? [`sentinel auth-pass ${name} ${opts.authPass}`] : []),
+      ...(opts.requirePass ? [`requirepass ${opts.requirePass}`] : []),
+    ];
+    fs.writeFileSync(configFile, lines.join("\n") + "\n");
+    const s = new SentinelProcess(port, configFile, opts.requirePass);
+    await s.start();
+    return s;
+  }
+
+  async start(): Promise<void> {
+    const p = spawn("redis-server", [this.configFile, "--sentinel"], { stdio: ["ignore", "pipe", "pipe"] });
+    this.proc = p;
+    p.stdout!.on("data", (d) => this.output.push(d.toString()));
+    p.stderr!.on("data", (d) => this.output.push(d.toString()));
+    await waitFor(
+      async () => {
+        if (p.exitCode !== null) throw new Error(`sentinel on ${this.port} exited: ${this.output.join("")}`);
+        return (await redisCommand(this.port, "PING", this.password)) === "+PONG";
+      },
+      10_000,
+      `sentinel on ${this.port} to answer`,
+    );
+  }
+
+  /** SENTINEL <args…> against this sentinel. */
+  query(...args: string[]): Promise<RespValue> {
+    return redisQuery(this.port, ["SENTINEL", ...args], this.password);
+  }
+
+  async stop(): Promise<void> {
+    const p = this.proc;
+    if (!p || p.exitCode !== null) return;
+    const exited = new Promise((r) => p.once("exit", r));
+    p.kill("SIGKILL");
+    await exited;
+    this.proc = null;
   }
 }

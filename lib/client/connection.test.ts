@@ -3,7 +3,7 @@ import { CLIENT_PING_INTERVAL_MS, CLIENT_RECONNECT_MIN_MS } from "../limits";
 import { encodePixels, type PixelRecord, type WelcomeMessage } from "../protocol";
 import { PALETTE } from "../palette";
 import type { CanvasSnapshot } from "./api";
-import { ABUSE_RECONNECT_MS, GAP_SYNC_MS, SILENT_SOCKET_MS } from "./constants";
+import { ABUSE_RECONNECT_MS, GAP_SYNC_MS, RECONNECT_PROBE_JITTER_MS, RECONNECT_PROBE_MS, SILENT_SOCKET_MS } from "./constants";
 import { Connection, backoffDelay, type ConnectionEvent, type SocketLike } from "./connection";
 
 const W = 8;
@@ -75,7 +75,7 @@ function deferred<T>() {
   return { promise, resolve, reject };
 }
 
-function setup(opts: { session?: boolean } = {}) {
+function setup(opts: { session?: boolean; probe?: () => Promise<boolean> } = {}) {
   const sockets: FakeSocket[] = [];
   const loads: Array<ReturnType<typeof deferred<CanvasSnapshot>>> = [];
   const events: ConnectionEvent[] = [];
@@ -94,6 +94,7 @@ function setup(opts: { session?: boolean } = {}) {
         return d.promise;
       },
       checkSession: async () => opts.session ?? true,
+      probe: opts.probe,
       random: () => 0.5,
     },
     { event: (e) => events.push(e), pixel: (i) => pixels.push(i) },
@@ -381,5 +382,87 @@ describe("reconnecting", () => {
     await vi.advanceTimersByTimeAsync(60_000);
     expect(t.sockets).toHaveLength(1);
     expect(t.ofType("link").at(-1)?.state).toBe("stopped");
+  });
+});
+
+describe("probing the server while disconnected", () => {
+  const PROBE_EVERY = RECONNECT_PROBE_MS + Math.round(0.5 * RECONNECT_PROBE_JITTER_MS);
+
+  /** A live connection whose server then goes away for `failedAttempts` reconnect attempts. */
+  async function outage(failedAttempts: number, probe: () => Promise<boolean>) {
+    const t = setup({ probe });
+    t.conn.start();
+    t.loads[0].resolve(t.snapshot(5));
+    await flush();
+    t.last().open();
+    t.last().text(welcome(5));
+    t.last().drop(1006);
+    for (let i = 0; i < failedAttempts; i++) {
+      const before = t.sockets.length;
+      await vi.advanceTimersByTimeAsync(backoffDelay(i, 0.5));
+      expect(t.sockets.length).toBe(before + 1);
+      t.last().drop(1006); // the upgrade fails: never opened
+      await flush();
+    }
+    return t;
+  }
+
+  it("reconnects as soon as the server answers again, long before the backoff would", async () => {
+    let up = false;
+    let probes = 0;
+    const t = await outage(5, async () => {
+      probes++;
+      return up;
+    });
+    expect(probes).toBeGreaterThan(0);
+    const retryAt = t.ofType("link").at(-1)!.retryAt!;
+    // The next attempt is scheduled seconds away (exponential backoff after five failures)…
+    expect(retryAt - Date.now()).toBeGreaterThan(4 * PROBE_EVERY);
+    const sockets = t.sockets.length;
+    up = true;
+    // …but the next probe sees the server and reconnects at once.
+    await vi.advanceTimersByTimeAsync(PROBE_EVERY);
+    expect(t.sockets.length).toBe(sockets + 1);
+    expect(t.conn.probeReconnects).toBe(1);
+    t.last().open();
+    t.last().text(welcome(5));
+    expect(t.conn.connected).toBe(true);
+    // Connected: no more probes.
+    const n = probes;
+    await vi.advanceTimersByTimeAsync(10 * PROBE_EVERY);
+    expect(probes).toBe(n);
+  });
+
+  it("a server that answers HTTP but refuses the socket does not cause a reconnect loop", async () => {
+    const t = await outage(5, async () => true);
+    const sockets = t.sockets.length;
+    // Probes keep succeeding, but the server was never seen down: only the backoff reconnects.
+    await vi.advanceTimersByTimeAsync(3 * PROBE_EVERY);
+    expect(t.sockets.length).toBe(sockets);
+    expect(t.conn.probeReconnects).toBe(0);
+  });
+
+  it("counts a probe that throws as the server being down", async () => {
+    let up = false;
+    const t = await outage(4, () => (up ? Promise.resolve(true) : Promise.reject(new Error("refused"))));
+    up = true;
+    const sockets = t.sockets.length;
+    await vi.advanceTimersByTimeAsync(PROBE_EVERY);
+    expect(t.sockets.length).toBe(sockets + 1);
+  });
+
+  it("does not probe while the browser is offline, nor after stop()", async () => {
+    let probes = 0;
+    const t = await outage(1, async () => {
+      probes++;
+      return false;
+    });
+    t.conn.setBrowserOnline(false);
+    const n = probes;
+    await vi.advanceTimersByTimeAsync(5 * PROBE_EVERY);
+    expect(probes).toBe(n);
+    t.conn.stop();
+    await vi.advanceTimersByTimeAsync(5 * PROBE_EVERY);
+    expect(probes).toBe(n);
   });
 });

@@ -9,6 +9,9 @@
 //  3. Socket closed: keep the board, reconnect with jittered exponential backoff (soon after 1001,
 //     much later after 1008); the next welcome triggers step 2 again. `resync` refetches the board.
 //  4. A hole in the seqs that stays open is asked for with sync (BoardSync.checkGap).
+//  5. While disconnected, a cheap HTTP probe asks whether the server answers; once it failed and
+//     then succeeds (the server is back), the socket reconnects at once instead of waiting out a
+//     backoff that may by then be several seconds long.
 
 import type { Board } from "../canvas";
 import {
@@ -29,6 +32,8 @@ import {
   ABUSE_RECONNECT_MS,
   MAX_RECONNECT_ATTEMPTS,
   PENDING_PLACE_TIMEOUT_MS,
+  RECONNECT_PROBE_JITTER_MS,
+  RECONNECT_PROBE_MS,
   SILENT_SOCKET_MS,
 } from "./constants";
 import { PendingPlacements } from "./pending";
@@ -56,6 +61,11 @@ export interface ConnectionDeps {
   loadCanvas(): Promise<CanvasSnapshot>;
   /** true: the session is valid; false: 401 (show the name form). Throws when unreachable. */
   checkSession(): Promise<boolean>;
+  /**
+   * Optional: true when the server answers HTTP (a cheap request), false when it does not. Without
+   * it, reconnecting relies on the backoff alone.
+   */
+  probe?(): Promise<boolean>;
   now?: () => number;
   random?: () => number;
 }
@@ -73,7 +83,7 @@ export type ConnectionEvent =
   | { type: "users"; users: string[] }
   | { type: "cooldown"; until: number }
   | { type: "placed"; ref: string | null; seq: number }
-  | { type: "rejected"; code: RejectCode; message: string; retryAfterMs?: number }
+  | { type: "rejected"; ref: string | null; code: RejectCode; message: string; retryAfterMs?: number }
   | { type: "lost"; count: number }
   | { type: "server_error"; code: string; message: string }
   | { type: "unauthorized" };
@@ -124,6 +134,12 @@ export class Connection {
   private cooldownMs = 0;
   private cooldownUntil = 0;
   private link: LinkState = "stopped";
+  private probeTimer: ReturnType<typeof setTimeout> | null = null;
+  private probing = false;
+  /** A probe found the server silent since the link was last up. */
+  private serverSeenDown = false;
+  /** Reconnects started because a probe saw the server answer again (tests, debugging). */
+  probeReconnects = 0;
   user: PublicUser | null = null;
   redis: RedisStatus = "disabled";
 
@@ -170,9 +186,9 @@ export class Connection {
   stop(): void {
     this.started = false;
     this.loadGen++;
-    for (const t of [this.reconnectTimer, this.loadTimer]) if (t !== null) clearTimeout(t);
+    for (const t of [this.reconnectTimer, this.loadTimer, this.probeTimer]) if (t !== null) clearTimeout(t);
     for (const t of [this.pingTimer, this.tickTimer]) if (t !== null) clearInterval(t);
-    this.reconnectTimer = this.loadTimer = this.pingTimer = this.tickTimer = null;
+    this.reconnectTimer = this.loadTimer = this.pingTimer = this.tickTimer = this.probeTimer = null;
     const s = this.socket;
     this.socket = null;
     this.welcomed = false;
@@ -367,6 +383,7 @@ export class Connection {
 
   private scheduleReconnect(delayMs: number): void {
     if (!this.started) return;
+    this.scheduleProbe();
     if (this.attempts > MAX_RECONNECT_ATTEMPTS) {
       this.gaveUp = true;
       this.retryAt = null;
@@ -386,6 +403,40 @@ export class Connection {
       this.openSocket();
     }, delayMs);
     this.emitLink();
+  }
+
+  /** Keep probing the server while there is no socket (one probe at a time). */
+  private scheduleProbe(): void {
+    if (!this.deps.probe || !this.started || this.socket || this.probeTimer !== null || this.probing) return;
+    const delay = RECONNECT_PROBE_MS + Math.round(this.random() * RECONNECT_PROBE_JITTER_MS);
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = null;
+      this.runProbe();
+    }, delay);
+  }
+
+  private runProbe(): void {
+    const probe = this.deps.probe;
+    if (!probe || !this.started || this.socket) return;
+    // The browser says it has no network: the `online` event will bring us back, not a probe.
+    if (this.browserOffline) return this.scheduleProbe();
+    this.probing = true;
+    const answered = (up: boolean) => {
+      this.probing = false;
+      if (!this.started || this.socket) return;
+      if (!up) {
+        this.serverSeenDown = true;
+      } else if (this.serverSeenDown || this.gaveUp) {
+        // The server is back: reconnect now. (A server that answers HTTP but refuses the socket
+        // never trips this, so it cannot turn into a reconnect loop.)
+        this.serverSeenDown = false;
+        this.probeReconnects++;
+        this.retryNow();
+        return;
+      }
+      this.scheduleProbe();
+    };
+    probe().then(answered, () => answered(false));
   }
 
   private ping(): void {
@@ -451,7 +502,7 @@ export class Connection {
         if (msg.code === "cooldown" && typeof msg.retryAfterMs === "number") {
           this.setCooldown(this.now() + msg.retryAfterMs);
         }
-        this.listener.event({ type: "rejected", code: msg.code, message: msg.message, retryAfterMs: msg.retryAfterMs });
+        this.listener.event({ type: "rejected", ref: msg.ref ?? null, code: msg.code, message: msg.message, retryAfterMs: msg.retryAfterMs });
         return;
       }
       case "stats":
@@ -485,6 +536,7 @@ export class Connection {
     this.welcomed = true;
     this.attempts = 0;
     this.gaveUp = false;
+    this.serverSeenDown = false;
     this.user = msg.user;
     this.redis = msg.redis;
     this.cooldownMs = msg.cooldownMs;

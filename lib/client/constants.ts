@@ -12,6 +12,18 @@ export const ZOOM_STEP_FACTOR = 1.5;
 /** Screen pixels moved by one arrow/WASD key press (Shift: ×4). */
 export const KEY_PAN_PX = 64;
 
+/**
+ * A click or tap places only from this zoom on (screen pixels per board pixel, SPEC §7); below it
+ * the click zooms in on the spot instead, so nobody places on a dot too small to see.
+ */
+export const PLACE_MIN_ZOOM = 4;
+/** The zoom a click below PLACE_MIN_ZOOM goes to (≥ PLACE_MIN_ZOOM). */
+export const PLACE_ZOOM_TARGET = 8;
+/** Your own new pixels are ringed this long, so you see where they landed. */
+export const RECENT_HIGHLIGHT_MS = 2_500;
+/** At most this many of your recent pixels are ringed at once. */
+export const RECENT_HIGHLIGHT_MAX = 8;
+
 /** A mouse press that moves less than this many screen pixels is a click, not a drag. */
 export const DRAG_THRESHOLD_PX = 4;
 /** Same for a finger, which wobbles more. */
@@ -24,6 +36,22 @@ export const LONG_PRESS_MS = 500;
  * who spent longer on the name form gets a fresh one; either way `sync` fills any gap).
  */
 export const PREFETCH_MAX_AGE_MS = 15_000;
+
+/** Without a session (watching), the board is refreshed this often while the tab is visible. */
+export const WATCH_POLL_MS = 2_000;
+/** …and the online count this often. */
+export const WATCH_STATS_POLL_MS = 10_000;
+
+/**
+ * While the live link is down, the page asks the server whether it answers again this often (plus
+ * up to RECONNECT_PROBE_JITTER_MS, so a crowd does not come back in one instant), and reconnects as
+ * soon as it does instead of waiting out the reconnect backoff.
+ */
+export const RECONNECT_PROBE_MS = 1_000;
+export const RECONNECT_PROBE_JITTER_MS = 500;
+
+/** The tab title says "Ready" this long after the cooldown ended while you are looking at the page. */
+export const READY_TITLE_MS = 4_000;
 
 /** Open pixel details refresh this long after someone paints over that pixel. */
 export const INFO_REFRESH_MS = 250;

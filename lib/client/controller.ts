@@ -1,13 +1,44 @@
 // Glue between the store, the Connection and the renderer: what the components call.
 // One live session per page; browser-only (every entry point runs from effects or handlers).
 
-import { ApiError, createSession, getCanvas, getPixel, getSession, socketUrl, takePrefetched } from "./api";
+import { colorLabel, colorName } from "../palette";
+import {
+  ApiError,
+  SESSION_PATH,
+  canvasWatchSource,
+  createSession,
+  getCanvas,
+  getPixel,
+  getSession,
+  getStats,
+  probeServer,
+  socketUrl,
+  takePrefetched,
+  type CanvasSnapshot,
+} from "./api";
+import { BoardPoller } from "./board-poller";
 import { Connection, type ConnectionEvent, type SocketLike } from "./connection";
-import { INFO_REFRESH_MS, PREFETCH_MAX_AGE_MS, TOAST_MS, URL_UPDATE_DEBOUNCE_MS, ZOOM_STEP_FACTOR } from "./constants";
-import { formatCountdown, rejectText } from "./format";
-import { BoardRenderer } from "./renderer";
+import {
+  INFO_REFRESH_MS,
+  PLACE_MIN_ZOOM,
+  PLACE_ZOOM_TARGET,
+  PREFETCH_MAX_AGE_MS,
+  READY_TITLE_MS,
+  RECENT_HIGHLIGHT_MAX,
+  RECENT_HIGHLIGHT_MS,
+  TOAST_MS,
+  URL_UPDATE_DEBOUNCE_MS,
+  WATCH_POLL_MS,
+  WATCH_STATS_POLL_MS,
+  ZOOM_STEP_FACTOR,
+} from "./constants";
+import { rejectText } from "./format";
+import { loadNotifyPreference, notifyReady, requestNotifications, saveNotifyPreference } from "./notify";
+import { BoardRenderer, type PixelSource } from "./renderer";
 import { loadSoundPreference, playReadyChime, saveSoundPreference, unlockAudio } from "./sound";
-import { getState, setState, useTessera, type ToastKind } from "./store";
+import { getState, setState, useTessera, type TemplateState, type ToastKind } from "./store";
+import { isLoadableUrl, loadStoredTemplate, normalizeTemplate, parseTemplateLink, quantize, storeTemplate, templateHeight, withTemplateLink } from "./template";
+import { TemplateLayer } from "./template-layer";
 import {
   centerOn,
   clampPan,
@@ -23,25 +54,45 @@ import {
   type View,
 } from "./viewport";
 
+/** The board every path of the page means until boards land (SPEC §9): templates are kept per board. */
+export const BOARD_ID = "main";
+
 let connection: Connection | null = null;
+/** Without a session: the board kept fresh over HTTP (lib/client/board-poller.ts). */
+let watcher: BoardPoller | null = null;
+let statsTimer: ReturnType<typeof setInterval> | null = null;
 let renderer: BoardRenderer | null = null;
 let canvasEl: HTMLCanvasElement | null = null;
 let viewBoard: Size | null = null;
+/** The next link-up is a deliberate reconnect (new name), not the end of an outage. */
+let quietReconnect = false;
+
+/** What is drawn: the live connection's board, or the watched one. */
+function pixelSource(): (PixelSource & { board: { width: number; height: number; pixels: Uint8Array; seq: number; maxSeq: number; contains(x: number, y: number): boolean } | null }) | null {
+  return connection ?? watcher;
+}
 
 // ------------------------------------------------------------------ toasts
 
 let toastId = 0;
 const toastTimers = new Map<number, ReturnType<typeof setTimeout>>();
 
-/** Show a short message; the same text again refreshes the visible toast instead of stacking. */
-export function toast(text: string, kind: ToastKind = "info"): void {
+/**
+ * Show a short message; the same text again refreshes the visible toast instead of stacking.
+ * With `countdown`, `{time}` in the text counts down to `until` and `doneText` replaces it after.
+ */
+export function toast(text: string, kind: ToastKind = "info", countdown?: { until: number; doneText: string }): void {
   const s = getState();
   const same = s.toasts.find((t) => t.text === text);
   const id = same ? same.id : ++toastId;
-  if (!same) setState({ toasts: [...s.toasts.slice(-3), { id, kind, text }] });
+  const entry = { id, kind, text, ...(countdown ? { until: countdown.until, doneText: countdown.doneText } : {}) };
+  setState({ toasts: same ? s.toasts.map((t) => (t.id === id ? entry : t)) : [...s.toasts.slice(-3), entry] });
   const old = toastTimers.get(id);
   if (old) clearTimeout(old);
-  toastTimers.set(id, setTimeout(() => dismissToast(id), kind === "error" ? TOAST_MS * 1.5 : TOAST_MS));
+  let ms = kind === "error" ? TOAST_MS * 1.5 : TOAST_MS;
+  // A short countdown is shown to its end, so the toast itself says "ready".
+  if (countdown) ms = Math.min(TOAST_MS * 2, Math.max(ms, countdown.until - Date.now() + TOAST_MS / 3));
+  toastTimers.set(id, setTimeout(() => dismissToast(id), ms));
 }
 
 export function dismissToast(id: number): void {
@@ -53,28 +104,46 @@ export function dismissToast(id: number): void {
 
 // ------------------------------------------------------------------ session
 
-/** Ask the server who we are; shows the name form on 401. */
+/** Ask the server who we are: with a session the live board starts, without one the watched board and the name form. */
 export async function checkSession(): Promise<void> {
   try {
-    const user = await getSession(takePrefetched("/api/session", PREFETCH_MAX_AGE_MS));
+    const user = await getSession(takePrefetched(SESSION_PATH, PREFETCH_MAX_AGE_MS));
     // Start loading the board now rather than after React has rendered the whole page for it.
-    if (user) startLive();
-    setState(user ? { auth: "authenticated", user } : { auth: "anonymous", user: null });
+    if (user) {
+      startLive();
+      setState({ auth: "authenticated", user });
+    } else {
+      setState({ auth: "anonymous", user: null, nameFormOpen: true, joinReason: null });
+      startWatch();
+    }
   } catch {
     setState({ auth: "unreachable" });
   }
 }
 
-/** Create a session. Returns the server's error message, or null on success. */
+/** Create a session, then go live on the board already shown. Returns the server's error message, or null on success. */
 export async function signIn(name: string): Promise<string | null> {
   try {
     const user = await createSession(name);
-    setState({ auth: "authenticated", user });
+    const snapshot = watchedSnapshot();
+    stopWatch();
+    setState({ auth: "authenticated", user, nameFormOpen: false, joinReason: null });
+    startLive(snapshot);
     return null;
   } catch (e) {
-    if (e instanceof ApiError) return e.message;
+    if (e instanceof ApiError) return e.code === "rate_limited" ? "Too many new names from this address — try again in a minute." : e.message;
     return "Could not reach the server. Check your connection and try again.";
   }
+}
+
+/** "Just watch": close the name form and keep looking. */
+export function justWatch(): void {
+  setState({ nameFormOpen: false, joinReason: null, pendingPlace: null });
+}
+
+/** Open the name form (the watcher's "Join" button). */
+export function openNameForm(reason: string | null = null): void {
+  setState({ nameFormOpen: true, joinReason: reason });
 }
 
 /**
@@ -92,6 +161,7 @@ export async function rename(name: string): Promise<string | null> {
     return "Could not reach the server. Check your connection and try again.";
   }
   setState({ user });
+  quietReconnect = true;
   connection?.reconnect();
   toast(before && before.name !== user.name ? `You are now ${user.name}.` : `Signed in again as ${user.name}.`, "success");
   return null;
@@ -101,9 +171,22 @@ export async function rename(name: string): Promise<string | null> {
 
 function onEvent(e: ConnectionEvent): void {
   switch (e.type) {
-    case "link":
-      setState({ link: e.state, browserOffline: e.browserOffline, retryAt: e.retryAt });
+    case "link": {
+      const s = getState();
+      const wasDown = s.hadLive && (s.link === "reconnecting" || s.link === "offline");
+      setState({ link: e.state, browserOffline: e.browserOffline, retryAt: e.retryAt, ...(e.state === "live" ? { hadLive: true } : {}) });
+      if (e.state === "live") {
+        if (wasDown && !quietReconnect) toast("Back online — the board is up to date.", "success");
+        quietReconnect = false;
+        const p = getState().pendingPlace;
+        if (p) {
+          // The pixel a watcher clicked before choosing a name.
+          setState({ pendingPlace: null, selectedColor: p.color });
+          placeAt(p.x, p.y);
+        }
+      }
       return;
+    }
     case "welcome": {
       const m = e.message;
       const s = getState();
@@ -137,12 +220,13 @@ function onEvent(e: ConnectionEvent): void {
       setState({ users: e.users });
       return;
     case "cooldown":
-      setState({ cooldownUntil: e.until });
+      setState({ cooldownUntil: e.until, ...(e.until > Date.now() ? { readyTitle: false } : {}) });
       scheduleReadySignal(e.until);
       return;
     case "placed":
       return;
     case "rejected":
+      if (e.ref) setState({ recent: getState().recent.filter((r) => r.ref !== e.ref) });
       toast(rejectText(e.code, e.retryAfterMs), "error");
       return;
     case "lost":
@@ -158,15 +242,18 @@ function onEvent(e: ConnectionEvent): void {
       return;
     case "unauthorized":
       stopLive();
-      setState({ auth: "anonymous", user: null });
-      toast("Your session has ended — choose a name to continue.", "info");
+      setState({ auth: "anonymous", user: null, nameFormOpen: true, joinReason: "Your session has ended: choose a name to go on placing." });
+      startWatch();
       return;
   }
 }
 
 let readyTimer: ReturnType<typeof setTimeout> | null = null;
 
-/** When the cooldown ends: note it (the badge pulses) and chime if the user asked for sound. */
+/**
+ * When the cooldown ends: note it (the badge pulses), say "Ready" in the tab title until you have
+ * seen the page, chime if you asked for sound, and notify if you asked for that and are elsewhere.
+ */
 function scheduleReadySignal(until: number): void {
   if (readyTimer !== null) clearTimeout(readyTimer);
   readyTimer = null;
@@ -174,9 +261,51 @@ function scheduleReadySignal(until: number): void {
   if (ms <= 0) return;
   readyTimer = setTimeout(() => {
     readyTimer = null;
-    setState({ readyAt: Date.now() });
-    if (getState().soundOn) playReadyChime();
+    setState({ readyAt: Date.now(), readyTitle: true });
+    whenSeen(() => setTimeout(() => setState({ readyTitle: false }), READY_TITLE_MS));
+    const s = getState();
+    if (s.soundOn) playReadyChime();
+    if (s.notifyOn && !pageInView()) notifyReady();
   }, ms);
+}
+
+/** The page is on screen and has the focus: the user sees the badge, no need to call them. */
+function pageInView(): boolean {
+  return document.visibilityState === "visible" && document.hasFocus();
+}
+
+/** Run `fn` once the user looks at the page (now, if they already do). */
+function whenSeen(fn: () => void): void {
+  if (pageInView()) return fn();
+  const check = () => {
+    if (!pageInView()) return;
+    window.removeEventListener("focus", check);
+    document.removeEventListener("visibilitychange", check);
+    fn();
+  };
+  window.addEventListener("focus", check);
+  document.addEventListener("visibilitychange", check);
+}
+
+/** Turn the "ready" browser notification on (asks the browser's permission) or off. Call from a user gesture. */
+export async function setNotify(on: boolean): Promise<void> {
+  if (!on) {
+    saveNotifyPreference(false);
+    setState({ notifyOn: false });
+    return;
+  }
+  const answer = await requestNotifications();
+  if (answer === "granted") {
+    saveNotifyPreference(true);
+    setState({ notifyOn: true });
+    toast("You will get a notification when you can place again.", "success");
+  } else {
+    setState({ notifyOn: false });
+    toast(
+      answer === "unsupported" ? "This browser has no notifications." : "Notifications are blocked for this site: allow them in the browser's site settings.",
+      "error",
+    );
+  }
 }
 
 /** Turn the "ready" chime on or off (kept for next time). Call from a user gesture. */
@@ -194,32 +323,49 @@ function onOffline(): void {
   connection?.setBrowserOnline(false);
 }
 
-/** Connect (idempotent): snapshot, socket, renderer, URL tracking. */
-export function startLive(): void {
+function newRenderer(source: PixelSource): void {
+  renderer?.destroy();
+  renderer = new BoardRenderer(source, getState().palette);
+  renderer.onFullPaint = (canvas) => {
+    boardPainted = true;
+    if (canvas.style.visibility !== "hidden") markBoardShown();
+    templateLayer?.invalidateAll();
+  };
+  renderer.attach(canvasEl);
+  templateLayer?.setSource(source);
+}
+
+/**
+ * Connect (idempotent): snapshot, socket, renderer. `snapshot`: the board a watcher already has
+ * (used instead of downloading it again; `sync` fills in what happened since).
+ */
+export function startLive(snapshot?: CanvasSnapshot | null): void {
   if (connection) return;
+  let given = snapshot ?? null;
   const conn = new Connection(
     {
       wsUrl: socketUrl(window.location),
       // SocketLike's handlers take a narrower event than the DOM's, so a cast is needed at this one seam.
       createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
-      // The first snapshot may already be on its way (started by the page's head script).
-      loadCanvas: () => getCanvas(takePrefetched("/api/canvas", PREFETCH_MAX_AGE_MS)),
+      // The first snapshot may already be here (watched) or on its way (the page's head script).
+      loadCanvas: () => {
+        const s = given;
+        given = null;
+        return s ? Promise.resolve(s) : getCanvas(takePrefetched("/api/canvas", PREFETCH_MAX_AGE_MS));
+      },
       checkSession: async () => (await getSession()) !== null,
+      probe: probeServer,
     },
     { event: onEvent, pixel: onPixel },
   );
   connection = conn;
-  setState({ soundOn: loadSoundPreference() });
-  renderer = new BoardRenderer(conn, getState().palette);
-  renderer.onFullPaint = (canvas) => {
-    boardPainted = true;
-    if (canvas.style.visibility !== "hidden") markBoardShown();
-  };
-  renderer.attach(canvasEl);
+  setState({ soundOn: loadSoundPreference(), notifyOn: loadNotifyPreference() });
+  newRenderer(conn);
   window.addEventListener("online", onOnline);
   window.addEventListener("offline", onOffline);
   if (!navigator.onLine) conn.setBrowserOnline(false);
   conn.start();
+  loadTemplateOnce();
   exposeDebug();
 }
 
@@ -234,8 +380,72 @@ export function stopLive(): void {
   window.removeEventListener("offline", onOffline);
 }
 
+function onVisibility(): void {
+  watcher?.visibilityChanged();
+  if (document.visibilityState === "visible" && watcher) void refreshWatchStats();
+}
+
+/** Watch without a session: the board over HTTP while the tab is visible, and the online count. */
+export function startWatch(): void {
+  if (watcher || connection) return;
+  const w = new BoardPoller(
+    {
+      // The head script may have started the first download already.
+      source: canvasWatchSource(() => takePrefetched("/api/canvas", PREFETCH_MAX_AGE_MS)),
+      intervalMs: WATCH_POLL_MS,
+      isVisible: () => document.visibilityState === "visible",
+    },
+    {
+      board: (b) => {
+        if (!getState().boardReady) mark(MARK_SNAPSHOT);
+        setState({ width: b.width, height: b.height, boardReady: true });
+        renderer?.invalidateAll();
+        ensureView();
+      },
+      redraw: () => renderer?.invalidateAll(),
+      pixel: onPixel,
+      status: (ok) => setState({ link: ok ? "live" : navigator.onLine ? "reconnecting" : "offline", browserOffline: !navigator.onLine, retryAt: null }),
+    },
+  );
+  watcher = w;
+  newRenderer(w);
+  document.addEventListener("visibilitychange", onVisibility);
+  w.start();
+  void refreshWatchStats();
+  statsTimer = setInterval(() => {
+    if (document.visibilityState === "visible") void refreshWatchStats();
+  }, WATCH_STATS_POLL_MS);
+  loadTemplateOnce();
+  exposeDebug();
+}
+
+async function refreshWatchStats(): Promise<void> {
+  try {
+    const st = await getStats();
+    if (watcher) setState({ activeUsers: st.activeUsers, users: st.users, scope: null });
+  } catch {
+    // The board poll reports the outage; the count just stays as it was (shown as stale).
+  }
+}
+
+function stopWatch(): void {
+  watcher?.stop();
+  watcher = null;
+  if (statsTimer !== null) clearInterval(statsTimer);
+  statsTimer = null;
+  document.removeEventListener("visibilitychange", onVisibility);
+}
+
+/** The watched board as a snapshot for the live connection, or null. */
+function watchedSnapshot(): CanvasSnapshot | null {
+  const b = watcher?.board;
+  return b ? { bytes: b.pixels.slice(), seq: b.seq, width: b.width, height: b.height } : null;
+}
+
+/** "Retry now": reconnect the live link, or ask again for the watched board. */
 export function retryConnection(): void {
   connection?.retryNow();
+  watcher?.pollNow();
 }
 
 // ------------------------------------------------------------------ performance marks
@@ -279,29 +489,72 @@ export function canvasResized(): void {
 
 // ------------------------------------------------------------------ actions on pixels
 
-/** Place the selected colour at (x, y) (optimistically; the server settles it). */
+let recentId = 0;
+
+/**
+ * Place the selected colour at (x, y) (optimistically; the server settles it). A visitor without a
+ * session is asked for a name first; the pixel is placed once they have joined.
+ */
 export function placeAt(x: number, y: number): void {
+  const s = getState();
+  if (s.auth !== "authenticated") {
+    setState({ pendingPlace: { x, y, color: s.selectedColor } });
+    openNameForm(`Choose a name to place your pixel at (${x}, ${y}).`);
+    return;
+  }
   const conn = connection;
   if (!conn) return;
-  const r = conn.place(x, y, getState().selectedColor);
+  const r = conn.place(x, y, s.selectedColor);
   if (r.ok) {
     // A tapped target is used up; the keyboard cursor stays where it is for the next pixel.
     if (getState().targetBy !== "keyboard") setState({ target: null, targetBy: null });
+    markRecent(x, y, r.ref);
     return;
   }
   switch (r.reason) {
     case "cooldown":
-      toast(`Cooling down — ${formatCountdown(r.remainingMs)} left.`, "info");
+      toast("Cooling down — {time} left.", "info", { until: Date.now() + r.remainingMs, doneText: "Ready — you can place a pixel now." });
       return;
     case "busy":
       toast("Still placing your last pixel…", "info");
       return;
     case "offline":
-      toast("Not connected — your pixel can't be placed right now.", "error");
+      toast("Not connected — placing is paused until the connection is back.", "error");
       return;
     case "invalid":
       return;
   }
+}
+
+/** Ring your new pixel for a moment, so you see where it landed. */
+function markRecent(x: number, y: number, ref: string): void {
+  const id = ++recentId;
+  setState({ recent: [...getState().recent.slice(-(RECENT_HIGHLIGHT_MAX - 1)), { id, x, y, ref }] });
+  setTimeout(() => setState({ recent: getState().recent.filter((r) => r.id !== id) }), RECENT_HIGHLIGHT_MS);
+}
+
+/**
+ * A click (or tap) on board pixel (x, y) at viewport point (sx, sy): places — or, too far out to
+ * see the pixel (SPEC §7: under PLACE_MIN_ZOOM), zooms in on the spot and places nothing.
+ * Returns true when it placed (or asked to).
+ */
+export function clickToPlace(x: number, y: number, sx: number, sy: number): boolean {
+  const v = getState().view;
+  if (!v) return false;
+  if (v.zoom < PLACE_MIN_ZOOM) {
+    zoomToPlace(sx, sy);
+    return false;
+  }
+  placeAt(x, y);
+  return true;
+}
+
+/** Zoom in around viewport point (sx, sy) to a zoom where single pixels can be placed. */
+export function zoomToPlace(sx: number, sy: number): void {
+  const s = getState();
+  if (!s.view) return;
+  const vp = s.viewportSize;
+  setState({ view: zoomAt(s.view, Math.max(PLACE_ZOOM_TARGET, s.view.zoom), sx, sy, boardSize(), vp) });
 }
 
 let inspectGen = 0;
@@ -310,6 +563,7 @@ let inspectRefresh: ReturnType<typeof setTimeout> | null = null;
 /** A pixel's shown colour may have changed: draw it, and refresh its details if they are open. */
 function onPixel(index: number): void {
   renderer?.invalidate(index);
+  templateLayer?.invalidate(index);
   const info = getState().pixelInfo;
   const w = getState().width;
   if (!info || info.status === "loading" || info.y * w + info.x !== index || inspectRefresh !== null) return;
@@ -357,12 +611,13 @@ export function closePixelInfo(): void {
 
 /** Eyedropper: select the colour shown at (x, y) and go back to placing. */
 export function pickAt(x: number, y: number): void {
-  const conn = connection;
-  const board = conn?.board;
-  if (!conn || !board || !board.contains(x, y)) return;
-  const color = conn.colorAt(y * board.width + x);
+  const src = pixelSource();
+  const board = src?.board;
+  if (!src || !board || !board.contains(x, y)) return;
+  const color = src.colorAt(y * board.width + x);
   setState({ selectedColor: color, tool: "place" });
-  toast(`Picked ${getState().palette[color] ?? "colour"} from (${x}, ${y}).`, "success");
+  const hex = getState().palette[color];
+  toast(`Picked ${hex ? colorLabel(hex) : "a colour"} from (${x}, ${y}).`, "success");
 }
 
 export function selectColor(index: number): void {
@@ -435,7 +690,19 @@ export function panBy(dx: number, dy: number): void {
   if (s.view) setState({ view: panView(s.view, dx, dy, boardSize(), s.viewportSize) });
 }
 
-/** Keyboard: put the cursor (target) on the pixel at the viewport centre. */
+/** What a screen reader hears about the keyboard cursor at (x, y). */
+function cursorAnnouncement(x: number, y: number): string {
+  const src = pixelSource();
+  const b = src?.board;
+  const hex = b && b.contains(x, y) ? getState().palette[src!.colorAt(y * b.width + x)] : undefined;
+  const there = hex ? `, ${colorName(hex) ?? hex}` : "";
+  return `Cursor at ${x}, ${y}${there}.`;
+}
+
+/**
+ * Keyboard: put the cursor (target) on the pixel at the viewport centre, zooming in so that it can
+ * be seen (the same rule as for clicks).
+ */
 export function targetCentre(): void {
   const s = getState();
   if (!s.view || !s.boardReady) return;
@@ -445,7 +712,8 @@ export function targetCentre(): void {
     x: Math.max(0, Math.min(board.width - 1, Math.floor(board.width / 2))),
     y: Math.max(0, Math.min(board.height - 1, Math.floor(board.height / 2))),
   };
-  setState({ target: p, targetBy: "keyboard" });
+  const view = s.view.zoom < PLACE_MIN_ZOOM ? centerOn(p.x, p.y, PLACE_ZOOM_TARGET, board, vp) : s.view;
+  setState({ target: p, targetBy: "keyboard", view, announcement: `${cursorAnnouncement(p.x, p.y)} Arrow keys move it, Enter places, Escape hides it.` });
 }
 
 /** Keyboard: move the cursor by (dx, dy) board pixels; the view follows so it stays centred. */
@@ -455,7 +723,7 @@ export function moveTarget(dx: number, dy: number): void {
   const board = boardSize();
   const x = Math.max(0, Math.min(board.width - 1, s.target.x + dx));
   const y = Math.max(0, Math.min(board.height - 1, s.target.y + dy));
-  setState({ target: { x, y }, view: centerOn(x, y, s.view.zoom, board, s.viewportSize) });
+  setState({ target: { x, y }, view: centerOn(x, y, s.view.zoom, board, s.viewportSize), announcement: cursorAnnouncement(x, y) });
 }
 
 export function clearTarget(): void {
@@ -471,7 +739,7 @@ export function fitToScreen(): void {
 export function currentLink(): string {
   const s = getState();
   if (!s.view) return window.location.href;
-  const q = withDeepLink(window.location.search, viewToLink(s.view, s.viewportSize, boardSize()));
+  const q = withTemplateLink(withDeepLink(window.location.search, viewToLink(s.view, s.viewportSize, boardSize())), s.template);
   return `${window.location.origin}${window.location.pathname}${q}`;
 }
 
@@ -499,13 +767,13 @@ export async function copyLink(): Promise<void> {
 export function trackUrl(): () => void {
   let timer: ReturnType<typeof setTimeout> | null = null;
   const unsub = useTessera.subscribe((s, prev) => {
-    if (s.view === prev.view || !s.view) return;
+    if ((s.view === prev.view && s.template === prev.template) || !s.view) return;
     if (timer) clearTimeout(timer);
     timer = setTimeout(() => {
       timer = null;
       const st = getState();
       if (!st.view) return;
-      const q = withDeepLink(window.location.search, viewToLink(st.view, st.viewportSize, boardSize()));
+      const q = withTemplateLink(withDeepLink(window.location.search, viewToLink(st.view, st.viewportSize, boardSize())), st.template);
       if (q !== window.location.search) {
         window.history.replaceState(window.history.state, "", `${window.location.pathname}${q}${window.location.hash}`);
       }
@@ -517,22 +785,204 @@ export function trackUrl(): () => void {
   };
 }
 
+// ------------------------------------------------------------------ template overlay
+
+let templateLayer: TemplateLayer | null = null;
+let templateLoaded = false;
+let templateGen = 0;
+/** The last decoded template image, so moving it or changing its opacity never reloads it. */
+let templateCache: { key: string; size: { width: number; height: number }; indices: Int16Array | null; image: HTMLImageElement } | null = null;
+
+function layer(): TemplateLayer {
+  if (!templateLayer) {
+    const src = pixelSource();
+    templateLayer = new TemplateLayer(src ?? { board: null, colorAt: () => 0 }, getState().palette);
+    templateLayer.onDrawn = (n) => {
+      if (getState().templateMismatches !== n) setState({ templateMismatches: n });
+    };
+  }
+  return templateLayer;
+}
+
+/** The template's canvas mounted or unmounted. */
+export function attachTemplateCanvas(el: HTMLCanvasElement | null): void {
+  layer().attach(el);
+}
+
+/** React gave the template canvas its size: draw it. */
+export function templateCanvasResized(): void {
+  templateLayer?.invalidateAll();
+}
+
+/** At start: the template of the page address (a shared link), else the one kept for this board. */
+function loadTemplateOnce(): void {
+  if (templateLoaded) return;
+  templateLoaded = true;
+  const fromLink = parseTemplateLink(window.location.search, window.location.origin);
+  const t = fromLink ?? loadStoredTemplate(BOARD_ID, safeStorage(), window.location.origin);
+  if (!t) return;
+  if (fromLink) storeTemplate(BOARD_ID, fromLink, safeStorage());
+  setState({ template: t });
+  void renderTemplate(t);
+}
+
+function safeStorage(): Storage | undefined {
+  try {
+    return window.localStorage;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Change the template (null removes it): kept for this board, shown at once. */
+export function setTemplate(next: TemplateState | null): void {
+  const t = next ? normalizeTemplate(next) : null;
+  const before = getState().template;
+  setState({ template: t, ...(t ? {} : { templateSize: null, templateNote: null, templateMismatches: null }) });
+  if (!storeTemplate(BOARD_ID, t, safeStorage()) && t?.kind === "file") {
+    toast("This image is too big to keep on this device: it is shown until you close the page.", "info");
+  }
+  const onlyMoved = before && t && before.src === t.src && before.width === t.width && before.hidden === t.hidden && before.mismatchOnly === t.mismatchOnly;
+  if (onlyMoved && templateCache && templateCache.indices && (before.x !== t.x || before.y !== t.y)) {
+    layer().setTemplate({ indices: templateCache.indices, ...templateCache.size, x: t.x, y: t.y }, t.mismatchOnly);
+    return;
+  }
+  if (onlyMoved && before.x === t.x && before.y === t.y) return; // opacity: CSS only
+  void renderTemplate(t);
+}
+
+/** Start a template from an image the page may load (https, or this site); placed at the view's centre. */
+export async function loadTemplateUrl(raw: string): Promise<string | null> {
+  const url = raw.trim();
+  if (!isLoadableUrl(url, window.location.origin)) return "Use an https:// address of an image (PNG, GIF, WebP, JPEG).";
+  return startTemplate(new URL(url, window.location.origin).href, "url", url);
+}
+
+/** Start a template from an image file (kept on this device only). */
+export async function loadTemplateFile(file: File): Promise<string | null> {
+  if (!file.type.startsWith("image/")) return "That file is not an image.";
+  const dataUrl = await new Promise<string | null>((resolve) => {
+    const r = new FileReader();
+    r.onload = () => resolve(typeof r.result === "string" ? r.result : null);
+    r.onerror = () => resolve(null);
+    r.readAsDataURL(file);
+  });
+  if (!dataUrl) return "The file could not be read.";
+  return startTemplate(dataUrl, "file", file.name);
+}
+
+async function startTemplate(src: string, kind: "url" | "file", label: string): Promise<string | null> {
+  let img: HTMLImageElement;
+  try {
+    img = (await loadImage(src, kind)).image;
+  } catch {
+    return kind === "url" ? "The image could not be loaded from that address." : "The file is not an image this browser can show.";
+  }
+  const s = getState();
+  const board = boardSize();
+  const width = Math.min(img.naturalWidth, board.width || img.naturalWidth);
+  const height = templateHeight(width, img.naturalWidth, img.naturalHeight);
+  const c = s.view ? pixelAt(s.view, s.viewportSize.width / 2, s.viewportSize.height / 2, board) : null;
+  const x = c ? Math.max(0, c.x - Math.floor(width / 2)) : 0;
+  const y = c ? Math.max(0, c.y - Math.floor(height / 2)) : 0;
+  setTemplate({ src, kind, label, x, y, width, opacity: 0.6, mismatchOnly: false, hidden: false });
+  return null;
+}
+
+/** Load an image; cross-origin ones with CORS when the host allows it (so its pixels can be read). */
+async function loadImage(src: string, kind: "url" | "file"): Promise<{ image: HTMLImageElement; readable: boolean }> {
+  const crossOrigin = kind === "url" && new URL(src, window.location.origin).origin !== window.location.origin;
+  const attempt = async (cors: boolean) => {
+    const img = new Image();
+    if (cors) img.crossOrigin = "anonymous";
+    img.decoding = "async";
+    img.src = src;
+    await img.decode();
+    return img;
+  };
+  if (!crossOrigin) return { image: await attempt(false), readable: true };
+  try {
+    return { image: await attempt(true), readable: true };
+  } catch {
+    // The host sends no CORS headers: the image can still be shown, but not read.
+    return { image: await attempt(false), readable: false };
+  }
+}
+
+/** Decode, scale and match a template to the palette, then hand it to its layer. */
+async function renderTemplate(t: TemplateState | null): Promise<void> {
+  const gen = ++templateGen;
+  const l = layer();
+  if (!t || t.hidden) {
+    l.setTemplate(null, false);
+    setState({ templateSize: null, templateMismatches: null });
+    return;
+  }
+  try {
+    const key = `${t.src.length}:${t.src.slice(0, 256)}:${t.src.slice(-64)}:${t.width}`;
+    let cached = templateCache?.key === key ? templateCache : null;
+    if (!cached) {
+      const { image, readable } = await loadImage(t.src, t.kind);
+      if (gen !== templateGen) return;
+      const width = t.width > 0 ? t.width : image.naturalWidth;
+      const height = templateHeight(width, image.naturalWidth, image.naturalHeight);
+      let indices: Int16Array | null = null;
+      if (readable && width > 0 && height > 0) {
+        const c = document.createElement("canvas");
+        c.width = width;
+        c.height = height;
+        const ctx = c.getContext("2d", { willReadFrequently: true })!;
+        // Nearest-neighbour: a pixel-art template must not be blurred into colours it never had.
+        ctx.imageSmoothingEnabled = false;
+        ctx.drawImage(image, 0, 0, width, height);
+        indices = quantize(ctx.getImageData(0, 0, width, height).data, getState().palette);
+      }
+      cached = { key, size: { width, height }, indices, image };
+      templateCache = cached;
+    }
+    setState({
+      templateSize: cached.size,
+      templateNote: cached.indices
+        ? null
+        : "This image's server does not let pages read its pixels (no CORS), so it is shown as it is: colours are not matched to the palette and mismatches can't be found.",
+    });
+    if (cached.indices) l.setTemplate({ indices: cached.indices, ...cached.size, x: t.x, y: t.y }, t.mismatchOnly);
+    else l.setImage(cached.image, cached.size.width, cached.size.height);
+  } catch {
+    if (gen !== templateGen) return;
+    l.setTemplate(null, false);
+    setState({ templateSize: null, templateNote: "The template image could not be loaded." });
+  }
+}
+
 // ------------------------------------------------------------------ debugging hook for tests
 
 function exposeDebug(): void {
   const w = window as unknown as { __tessera?: unknown };
   w.__tessera = {
     get seq() {
-      return connection?.board?.seq ?? 0;
+      return pixelSource()?.board?.seq ?? 0;
     },
     get maxSeq() {
-      return connection?.board?.maxSeq ?? 0;
+      return pixelSource()?.board?.maxSeq ?? 0;
     },
     get connected() {
       return connection?.connected ?? false;
     },
+    /** "live" (a session and a socket) or "watch" (no session: polling). */
+    get mode() {
+      return connection ? "live" : watcher ? "watch" : "none";
+    },
+    /** A watcher's poll is on its way or planned (false while its tab is hidden). */
+    get watchPolling() {
+      return watcher?.active ?? false;
+    },
+    /** Reconnects started because the server was seen answering again (lib/client/connection.ts). */
+    get probeReconnects() {
+      return connection?.probeReconnects ?? 0;
+    },
     get board() {
-      return connection?.board ?? null;
+      return pixelSource()?.board ?? null;
     },
     get pending() {
       return connection?.pending.size ?? 0;
@@ -542,8 +992,13 @@ function exposeDebug(): void {
     },
     /** Palette index shown at (x, y), optimistic pixels included. */
     colorAt(x: number, y: number) {
-      const b = connection?.board;
-      return b && b.contains(x, y) ? connection!.colorAt(y * b.width + x) : null;
+      const src = pixelSource();
+      const b = src?.board;
+      return b && b.contains(x, y) ? src!.colorAt(y * b.width + x) : null;
+    },
+    /** Template pixels the board does not match yet (null without a template). */
+    get templateMismatches() {
+      return templateLayer && getState().template ? templateLayer.mismatches : null;
     },
     /** Cut the socket as a network failure would; the client reconnects and syncs. */
     dropConnection() {
@@ -559,6 +1014,7 @@ function exposeDebug(): void {
     /** Draw queued pixels now instead of on the next animation frame. */
     flush() {
       renderer?.flush();
+      templateLayer?.flush();
     },
   };
 }

@@ -19,6 +19,10 @@ describe("pageTitle", () => {
     expect(pageTitle(2100)).toBe("(3s) Tessera");
     expect(pageTitle(0)).toBe("Tessera");
   });
+  it("says Ready once the cooldown is over, until that has been seen", () => {
+    expect(pageTitle(0, true)).toBe("✓ Ready · Tessera");
+    expect(pageTitle(1500, true)).toBe("(2s) Tessera");
+  });
 });
 
 describe("formatRelative", () => {

@@ -11,9 +11,13 @@ export function formatCountdown(ms: number): string {
   return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
 }
 
-/** The tab title: "(3s) Tessera" while cooling down, "Tessera" when ready. */
-export function pageTitle(remainingMs: number): string {
-  return remainingMs > 0 ? `(${Math.ceil(remainingMs / 1000)}s) Tessera` : "Tessera";
+/**
+ * The tab title: "(3s) Tessera" while cooling down; "✓ Ready · Tessera" right after the cooldown
+ * ended (`ready`, so a background tab tells you); "Tessera" otherwise.
+ */
+export function pageTitle(remainingMs: number, ready = false): string {
+  if (remainingMs > 0) return `(${Math.ceil(remainingMs / 1000)}s) Tessera`;
+  return ready ? "✓ Ready · Tessera" : "Tessera";
 }
 
 /** "just now", "42 s ago", "2 min ago", "3 h ago", "5 days ago" (future times count as now). */

@@ -14,7 +14,31 @@ export type ToastKind = "info" | "success" | "error";
 export interface Toast {
   id: number;
   kind: ToastKind;
+  /** The message; `{time}` in it is replaced by the live countdown to `until`. */
   text: string;
+  /** Local epoch ms the countdown in `text` runs to. */
+  until?: number;
+  /** Shown instead of `text` once `until` has passed. */
+  doneText?: string;
+}
+
+export interface TemplateState {
+  /** Image URL (https:, shareable through the page address) or a data: URL of a file (this device only). */
+  src: string;
+  kind: "url" | "file";
+  /** File name or URL, for the panel. */
+  label: string;
+  /** Board pixel of the template's top-left corner. */
+  x: number;
+  y: number;
+  /** Width on the board, in board pixels (the height follows the image's aspect ratio). */
+  width: number;
+  /** 0…1. */
+  opacity: number;
+  /** Draw only the template pixels the board does not match yet. */
+  mismatchOnly: boolean;
+  /** The layer is hidden (the settings are kept). */
+  hidden: boolean;
 }
 
 export interface PixelInfoState {
@@ -32,6 +56,12 @@ export interface PixelInfoState {
 export interface TesseraState {
   auth: AuthState;
   user: PublicUser | null;
+  /** Without a session: the name form is shown (on load, and again at the first placement). */
+  nameFormOpen: boolean;
+  /** Why the name form was opened again ("to place your pixel at (3, 4)"); null on load. */
+  joinReason: string | null;
+  /** The pixel a watcher tried to place: placed once the new session is live. */
+  pendingPlace: { x: number; y: number; color: number } | null;
 
   // board
   width: number;
@@ -66,14 +96,37 @@ export interface TesseraState {
   soundOn: boolean;
   /** Local epoch ms of the last cooldown end (0: none yet), for the "ready" signal. */
   readyAt: number;
+  /** Notify (browser notification) when placing is possible again (opt-in, saved). */
+  notifyOn: boolean;
+  /** The tab title says "Ready" (set when the cooldown ends, cleared once you have seen it). */
+  readyTitle: boolean;
+  /** Your own recent pixels, ringed for a moment so you see where they landed. */
+  recent: Array<{ id: number; x: number; y: number; ref: string }>;
+  /** The link was live at least once (so a later drop is an outage, not a slow start). */
+  hadLive: boolean;
+  /** What screen readers are told about the keyboard cursor (aria-live). */
+  announcement: string;
   pixelInfo: PixelInfoState | null;
   toasts: Toast[];
   sidebarOpen: boolean;
+  /** The top bar's "more" menu (phones and narrow windows). */
+  menuOpen: boolean;
+  templatePanelOpen: boolean;
+  template: TemplateState | null;
+  /** Why the template can't be compared with the board (cross-origin image without CORS), or null. */
+  templateNote: string | null;
+  /** The template's footprint on the board once its image is loaded (board pixels). */
+  templateSize: { width: number; height: number } | null;
+  /** Template pixels the board does not match yet (null: unknown). */
+  templateMismatches: number | null;
 }
 
 export const initialState: TesseraState = {
   auth: "checking",
   user: null,
+  nameFormOpen: false,
+  joinReason: null,
+  pendingPlace: null,
   width: 0,
   height: 0,
   palette: PALETTE,
@@ -97,9 +150,20 @@ export const initialState: TesseraState = {
   targetBy: null,
   soundOn: false,
   readyAt: 0,
+  notifyOn: false,
+  readyTitle: false,
+  recent: [],
+  hadLive: false,
+  announcement: "",
   pixelInfo: null,
   toasts: [],
   sidebarOpen: false,
+  menuOpen: false,
+  templatePanelOpen: false,
+  template: null,
+  templateNote: null,
+  templateSize: null,
+  templateMismatches: null,
 };
 
 export const useTessera = create<TesseraState>()(() => ({ ...initialState }));

@@ -46,7 +46,7 @@ export interface CheckResult {
 }
 
 /** Rebuild the board from database rows (last writer wins by seq). */
-export function boardFromRows(width: number, height: number, rows: readonly DbPlacement[]): Board {
+function boardFromRows(width: number, height: number, rows: readonly DbPlacement[]): Board {
   const b = new Board(width, height);
   for (const r of rows) b.apply(r.seq, r.x, r.y, r.color);
   return b;

@@ -1,10 +1,12 @@
 // A simulated browser for fault runs: starts from GET /api/canvas, applies PIXELS records to its own
 // Board, reconnects (to the next replica) with `sync` after losing its socket, reloads on `resync`,
-// and places pixels at its own pace, recording every ack.
+// and places pixels at its own pace, recording every ack. Every random choice (where, which colour,
+// how long to wait) comes from the seeded stream it is given, so a failing run can be replayed.
 
 import WebSocket from "ws";
 import { Board } from "../../lib/canvas";
 import { decodePixels, parseServerMessage, type ServerMessage } from "../../lib/protocol";
+import { randInt } from "../prng";
 import type { AckedPlacement } from "./checks";
 
 export interface SimReplica {
@@ -41,6 +43,8 @@ export class SimClient {
     firstReplica: number,
     width: number,
     height: number,
+    /** This client's own seeded stream (test/prng.ts forkPrng). */
+    private readonly rand: () => number,
   ) {
     this.board = new Board(width, height);
     this.replica = firstReplica;
@@ -100,7 +104,7 @@ export class SimClient {
         if (!this.running) return;
         this.stayedConnected = false;
         this.replica++; // try another replica next
-        setTimeout(() => void this.connect(), 100 + Math.random() * 400);
+        setTimeout(() => void this.connect(), 100 + this.rand() * 400);
       });
     });
   }
@@ -152,9 +156,9 @@ export class SimClient {
   async run(intervalMs: number, stop: () => boolean): Promise<void> {
     while (!stop()) {
       if (this.connected) {
-        await this.place(Math.floor(Math.random() * this.board.width), Math.floor(Math.random() * this.board.height), Math.floor(Math.random() * 32));
+        await this.place(randInt(this.rand, this.board.width), randInt(this.rand, this.board.height), randInt(this.rand, 32));
       }
-      await new Promise((r) => setTimeout(r, intervalMs * (0.75 + Math.random() * 0.5)));
+      await new Promise((r) => setTimeout(r, intervalMs * (0.75 + this.rand() * 0.5)));
     }
   }
 
