@@ -11,7 +11,7 @@ import { presenceKeys, userChannel } from "../server/cluster/redis-names";
 import { Signer } from "../server/cluster/signing";
 import { createLogger } from "../server/logger";
 import { type PresenceWindow, sortKey } from "../server/realtime/presence";
-import { RedisProcess, redisCommand } from "./processes";
+import { RedisProcess } from "./processes";
 import { waitFor } from "./wait";
 
 const SECRET = "presence-cluster-test-secret";
@@ -19,18 +19,28 @@ const SECRET = "presence-cluster-test-secret";
 const QUIET = { heartbeatMs: 60_000, ttlMs: 180_000 };
 
 let redis: RedisProcess;
+/** The test's own connection, for what an operator (or an attacker) could type into redis-cli. */
+let raw: ReturnType<typeof createClient>;
 const open: Array<{ presence: ClusterPresence; link: RedisLink }> = [];
+
+async function cmd(...args: string[]): Promise<unknown> {
+  return raw.sendCommand(args);
+}
 
 beforeAll(async () => {
   redis = await RedisProcess.start();
+  raw = createClient({ url: redis.url, socket: { reconnectStrategy: 100 } });
+  raw.on("error", () => {}); // the outage test kills the server under it
+  await raw.connect();
 });
 
 afterAll(async () => {
+  await raw?.close();
   await redis?.stop();
 });
 
 beforeEach(async () => {
-  expect(await redisCommand(redis.port, "FLUSHALL")).toBe("+OK");
+  expect(await cmd("FLUSHALL")).toBe("OK");
 });
 
 afterEach(async () => {
@@ -135,6 +145,25 @@ describe("ClusterPresence", () => {
     expect(await a.presence.activeBoards()).toEqual([{ board: "art", activeUsers: 2 }]);
   });
 
+  it("a user renamed on one replica shows once, under the new name, across heartbeats of both", async () => {
+    const timing = { heartbeatMs: 150, ttlMs: 3_000 };
+    const [a, b] = [await replica("ra", timing), await replica("rb", timing)];
+    for (const r of [a, b]) await r.presence.follow("main");
+    a.presence.join("main", { id: "ann", name: "Ann" });
+    await waitWindow(b.presence, "main", windowOf([{ id: "ann", name: "Ann" }], 1), "Ann");
+    b.presence.join("main", { id: "ann", name: "Zoe" });
+    const want = windowOf([{ id: "ann", name: "Zoe" }], 2);
+    await waitWindow(a.presence, "main", want, "Zoe on a");
+    // Two heartbeats of a later (its record's timestamp says when it beat), Ann has not come back.
+    const after = Date.now();
+    const beatAt = async () => (JSON.parse((await raw.get("pod:ra:users")) ?? "{}") as { timestamp?: number }).timestamp ?? 0;
+    await waitFor(async () => (await beatAt()) > after + timing.heartbeatMs, 5_000, "two heartbeats of a");
+    expect(await cmd("ZCARD", presenceKeys("main").lex)).toBe(1);
+    expect(await cmd("ZCARD", presenceKeys("main").seen)).toBe(1);
+    await waitWindow(a.presence, "main", want, "still only Zoe on a");
+    await waitWindow(b.presence, "main", want, "still only Zoe on b");
+  });
+
   it("pages through 250+ users cluster-wide in order, whichever replica answers", async () => {
     const [a, b] = [await replica("ra"), await replica("rb")];
     for (const r of [a, b]) await r.presence.follow("big");
@@ -194,11 +223,11 @@ describe("ClusterPresence", () => {
     await waitWindow(a.presence, "main", windowOf([sam], 2), "sam on two replicas");
     await c.link.close();
     // c's last heartbeat is now older than the TTL, as if three minutes had passed.
-    expect(await redisCommand(redis.port, "ZADD pods 1 rc")).toBe(":0");
+    expect(await cmd("ZADD", "pods", "1", "rc")).toBe(0);
     a.presence.leave("main", sam);
     // The TTL is three minutes here, so only the leave itself can have removed him.
     await waitWindow(a.presence, "main", { users: [], total: 0, connections: 0, scope: "cluster" }, "sam gone");
-    expect(await redisCommand(redis.port, `HLEN ${presenceKeys("main").refs}`)).toBe(":0");
+    expect(await cmd("HLEN", presenceKeys("main").refs)).toBe(0);
   });
 
   it("heals from FLUSHALL within a heartbeat", async () => {
@@ -211,13 +240,13 @@ describe("ClusterPresence", () => {
     for (const u of ub) b.presence.join("main", u);
     const want = windowOf([...ua, ...ub], 60);
     await waitWindow(a.presence, "main", want, "a before");
-    expect(await redisCommand(redis.port, "FLUSHALL")).toBe("+OK");
+    expect(await cmd("FLUSHALL")).toBe("OK");
     const t0 = Date.now();
     // Each replica's next heartbeat puts its users back; the bound is the design's, with slack for a loaded machine.
-    await waitFor(async () => (await redisCommand(redis.port, `ZCARD ${presenceKeys("main").lex}`)) === ":60", 300 + 2_000, "users back in Redis");
+    await waitFor(async () => (await cmd("ZCARD", presenceKeys("main").lex)) === 60, 300 + 2_000, "users back in Redis");
     console.log(`presence: Redis data loss healed after ${Date.now() - t0} ms (heartbeat 300 ms)`);
-    expect(await redisCommand(redis.port, `ZCARD ${presenceKeys("main").seen}`)).toBe(":60");
-    expect(await redisCommand(redis.port, `HLEN ${presenceKeys("main").refs}`)).toBe(":60");
+    expect(await cmd("ZCARD", presenceKeys("main").seen)).toBe(60);
+    expect(await cmd("HLEN", presenceKeys("main").refs)).toBe(60);
     await waitWindow(a.presence, "main", want, "a healed");
     await waitWindow(b.presence, "main", want, "b healed");
     // A replica that was not there before reads the healed state.
@@ -231,26 +260,28 @@ describe("ClusterPresence", () => {
     for (const r of [a, b]) await r.presence.follow("main");
     await a.presence.follow("art");
     const k = presenceKeys("main");
+    const now = String(Date.now());
+    const later = String(Date.now() + 60_000);
     const forged = [
-      `ZADD ${k.lex} 0 aaa-no-seen-score`, // in lex but never seen: garbage
-      `ZADD ${k.lex} 0 "\\x00\\x00"`,
-      `ZADD ${k.seen} ${Date.now()} "\\x00\\x00"`,
-      `ZADD ${k.lex} 0 "zz\\x00AA\\x00x"`, // the lowercase part disagrees with the name
-      `ZADD ${k.seen} ${Date.now()} "zz\\x00AA\\x00x"`,
-      `HSET ${k.refs} ann garbage`,
-      `HSET ${k.refs} bob "x\\nrb"`,
-      `HSET ${k.conns} evil NaN`,
-      `HSET ${k.conns} "bad id!" 5`,
-      `ZADD pods ${Date.now() + 60_000} evil`,
-      `SET pod:evil:users '{"users":5}'`,
-      `ZADD pods ${Date.now() + 60_000} evil2`,
-      `SET pod:evil2:users not-json`,
-      `ZADD pods ${Date.now() + 60_000} "bad id!"`,
-      `ZADD boards:active 999 "Not A Board!"`,
-      `ZADD boards:active 7 art`,
-      `ZADD presence:boards 1 "BAD!"`,
+      ["ZADD", k.lex, "0", "aaa-no-seen-score"], // in lex but never seen: garbage
+      ["ZADD", k.lex, "0", "\0\0"],
+      ["ZADD", k.seen, now, "\0\0"],
+      ["ZADD", k.lex, "0", "zz\0AA\0x"], // the lowercase part disagrees with the name
+      ["ZADD", k.seen, now, "zz\0AA\0x"],
+      ["HSET", k.refs, "ann", "garbage"],
+      ["HSET", k.refs, "bob", "x\nrb"],
+      ["HSET", k.conns, "evil", "NaN"],
+      ["HSET", k.conns, "bad id!", "5"],
+      ["ZADD", "pods", later, "evil"],
+      ["SET", "pod:evil:users", '{"users":5}'],
+      ["ZADD", "pods", later, "evil2"],
+      ["SET", "pod:evil2:users", "not-json"],
+      ["ZADD", "pods", later, "bad id!"],
+      ["ZADD", "boards:active", "999", "Not A Board!"],
+      ["ZADD", "boards:active", "7", "art"],
+      ["ZADD", "presence:boards", "1", "BAD!"],
     ];
-    for (const cmd of forged) expect(await redisCommand(redis.port, cmd), cmd).toMatch(/^[:+]/);
+    for (const c of forged) expect(await cmd(...c), c.join(" ")).toSatisfy((r) => r === "OK" || typeof r === "number");
     const ann = { id: "ann", name: "Ann" };
     const bob = { id: "bob", name: "Bob" };
     a.presence.join("main", ann);
@@ -298,21 +329,22 @@ describe("ClusterPresence", () => {
 
   it("forged pod records are skipped by instances() and the heartbeat sweeps garbage without failing", async () => {
     const timing = { heartbeatMs: 200, ttlMs: 1_000 };
-    for (const cmd of [
-      `ZADD pods ${Date.now() + 600_000} evil`,
-      `SET pod:evil:users '{"users":5}'`,
-      `ZADD pods ${Date.now() + 600_000} evil2`,
-      `SET pod:evil2:users '{"instanceId":"evil2","users":-1,"connections":2}'`,
-      `ZADD pods ${Date.now() + 600_000} evil3`,
-      `SET pod:evil3:users '${JSON.stringify({ instanceId: "evil3", users: 1, connections: 1, pad: "x".repeat(5_000) })}'`,
-      `ZADD presence:boards 1 "BAD!"`,
-      `ZADD presence:boards 1 gone`,
-      `ZADD presence:gone:lex 0 "old\\x00Old\\x00o1"`,
-      `ZADD presence:gone:seen 1 "old\\x00Old\\x00o1"`,
-      `HSET presence:gone:refs o1 "old\\x00Old\\x00o1\\ndead"`,
-      `ZADD boards:active 1 gone`,
+    const later = String(Date.now() + 600_000);
+    for (const c of [
+      ["ZADD", "pods", later, "evil"],
+      ["SET", "pod:evil:users", '{"users":5}'],
+      ["ZADD", "pods", later, "evil2"],
+      ["SET", "pod:evil2:users", '{"instanceId":"evil2","users":-1,"connections":2}'],
+      ["ZADD", "pods", later, "evil3"],
+      ["SET", "pod:evil3:users", JSON.stringify({ instanceId: "evil3", users: 1, connections: 1, pad: "x".repeat(5_000) })],
+      ["ZADD", "presence:boards", "1", "BAD!"],
+      ["ZADD", "presence:boards", "1", "gone"],
+      ["ZADD", "presence:gone:lex", "0", "old\0Old\0o1"],
+      ["ZADD", "presence:gone:seen", "1", "old\0Old\0o1"],
+      ["HSET", "presence:gone:refs", "o1", "old\0Old\0o1\ndead"],
+      ["ZADD", "boards:active", "1", "gone"],
     ]) {
-      expect(await redisCommand(redis.port, cmd), cmd).toMatch(/^[:+]/);
+      expect(await cmd(...c), c.join(" ")).toSatisfy((r) => r === "OK" || typeof r === "number");
     }
     const [a, b] = [await replica("ra", timing), await replica("rb", timing)];
     await waitFor(() => a.presence.instances().some((i) => i.id === "rb"), 5_000, "a to see b");
@@ -322,9 +354,10 @@ describe("ClusterPresence", () => {
     ]);
     expect(a.presence.garbage.records).toBeGreaterThanOrEqual(3);
     // A board whose only holder died long ago is swept although nobody follows it.
-    await waitFor(async () => (await redisCommand(redis.port, "EXISTS presence:gone:lex")) === ":0", 5_000, "stale board swept");
-    expect(await redisCommand(redis.port, "ZSCORE boards:active gone")).toBe("$-1");
-    expect(await redisCommand(redis.port, 'ZSCORE presence:boards "BAD!"')).toBe("$-1");
+    await waitFor(async () => (await cmd("EXISTS", "presence:gone:lex")) === 0, 5_000, "stale board swept");
+    expect(await cmd("EXISTS", "presence:gone:seen", "presence:gone:refs")).toBe(0);
+    expect(await cmd("ZSCORE", "boards:active", "gone")).toBeNull();
+    expect(await cmd("ZSCORE", "presence:boards", "BAD!")).toBeNull();
     expect(await b.presence.activeBoards()).toEqual([]);
   });
 
