@@ -49,9 +49,10 @@ class FakeSocket implements SocketLike {
 function welcome(seq: number, extra: Partial<WelcomeMessage> = {}): WelcomeMessage {
   return {
     type: "welcome",
-    protocol: 1,
+    protocol: 2,
     instanceId: "i1",
     user: { id: "u1", name: "alice" },
+    board: { id: "main", title: "main", width: W, height: H, palette: [...PALETTE], cooldownMs: 5000, visibility: "public", state: "open", createdAt: "2026-01-01T00:00:00.000Z", createdBy: null, seq, activeUsers: 1 },
     seq,
     width: W,
     height: H,

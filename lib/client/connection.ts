@@ -509,7 +509,11 @@ export class Connection {
         this.listener.event({ type: "stats", activeUsers: msg.activeUsers, connections: msg.connections, scope: msg.scope });
         return;
       case "user_list":
-        this.listener.event({ type: "users", users: Array.isArray(msg.users) ? msg.users : [] });
+        // Protocol 2 lists users as {id, name} (the page shows names for now).
+        this.listener.event({ type: "users", users: Array.isArray(msg.users) ? msg.users.map((u) => (typeof u === "string" ? u : u.name)) : [] });
+        return;
+      case "cursors":
+      case "cooldown":
         return;
       case "status":
         this.redis = msg.redis;
