@@ -372,3 +372,254 @@ describe("moderation without ADMIN_TOKEN", () => {
     }
   });
 });
+
+describe("moderation across two replicas", () => {
+  let pgCluster: PrivatePostgres;
+  let dbUrl: string;
+  let redis: RedisProcess;
+  let a: ReplicaProcess;
+  let b: ReplicaProcess;
+  let mod: { user: { id: string; name: string }; cookie: string };
+  const clients: TestClient[] = [];
+  const connect = async (r: ReplicaProcess, cookie: string, board: string) => {
+    const c = await TestClient.connect(r.url, cookie, {}, board);
+    clients.push(c);
+    return c;
+  };
+
+  beforeAll(async () => {
+    pgCluster = await PrivatePostgres.start();
+    dbUrl = await pgCluster.createDatabase("tessera_moderation");
+    redis = await RedisProcess.start();
+    const env = {
+      DATABASE_URL: dbUrl,
+      REDIS_URL: redis.url,
+      SESSION_SECRET: "moderation-cluster-secret-0123456789",
+      ADMIN_TOKEN: ADMIN,
+      COOLDOWN_MS: "0",
+      PLACEMENTS_PER_CONNECTION_PER_S: "0",
+      MAX_CONNECTIONS_PER_IP: "1000",
+      SESSIONS_PER_IP_PER_MIN: "100000",
+      BOARDS_PER_USER_PER_DAY: "100",
+    };
+    a = await ReplicaProcess.start({ env, instanceId: "mod-a" });
+    b = await ReplicaProcess.start({ env, instanceId: "mod-b" });
+    for (const r of [a, b]) await waitFor(async () => (await health(r.url))?.redis === "up", 10_000, `${r.instanceId} redis up`);
+    mod = await newSession(a.url, "cluster-mod");
+    for (const id of ["c1", "c2", "big"]) {
+      const size = id === "big" ? 1000 : 32;
+      expect((await createBoard(a.url, mod.cookie, { id, title: id, width: size, height: size, cooldownMs: 0 })).status).toBe(201);
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    await Promise.all([a?.stop("SIGKILL"), b?.stop("SIGKILL")]);
+    await redis?.stop();
+    await pgCluster?.destroy();
+  });
+
+  it("makes a moderator on one replica who is one on the other at once", async () => {
+    expect((await get(b.url, "/api/session", { cookie: mod.cookie })).body.moderator).toBe(false);
+    expect((await post(a.url, "/api/admin/moderators", { userId: mod.user.id }, { token: ADMIN })).status).toBe(200);
+    await waitFor(async () => (await get(b.url, "/api/session", { cookie: mod.cookie })).body.moderator === true, 2_000, "grant seen on B");
+  });
+
+  it("closes a banned user's tabs on both replicas with 4003, refuses their placements and connections, and lets them back after unban", async () => {
+    const g = await newSession(b.url, "cluster-griefer");
+    const tabs = [await connect(a, g.cookie, "c1"), await connect(a, g.cookie, "main"), await connect(b, g.cookie, "c1")];
+    const bystander = await connect(b, (await newSession(b.url, "bystander")).cookie, "c1");
+    for (const t of tabs) expect((await t.place(1, 1, 1)).type).toBe("ack");
+    const t0 = Date.now();
+    const r = await post(a.url, "/api/boards/c1/mod/ban", { userId: g.user.id, reason: "griefing" }, { cookie: mod.cookie });
+    expect(r.status).toBe(200);
+    const codes = await Promise.all(tabs.map((t) => t.waitClosed(5_000)));
+    console.log(`ban → every tab closed (2 on the banning replica, 1 on the other) in ${Date.now() - t0} ms`);
+    expect(codes).toEqual([4003, 4003, 4003]);
+    expect(bystander.closeCode).toBeNull();
+    for (const r2 of [a, b]) {
+      const put = await putPixel(r2.url, "c1", g.cookie, 2, 2, 2);
+      expect([put.status, put.body.error.code], r2.instanceId).toEqual([403, "banned"]);
+      expect(await tryConnect(r2.url, g.cookie, "c1"), r2.instanceId).toEqual({ welcome: false, closeCode: 4003 });
+    }
+    expect((await post(b.url, "/api/boards/c1/mod/unban", { userId: g.user.id }, { cookie: mod.cookie })).status).toBe(200);
+    for (const r2 of [a, b]) {
+      await waitFor(async () => (await tryConnect(r2.url, g.cookie, "c1")).welcome, 2_000, `${r2.instanceId} lets the user back`);
+      expect((await putPixel(r2.url, "c1", g.cookie, 3, 3, 3)).status).toBe(200);
+    }
+  }, 30_000);
+
+  it("rolls back a user who painted through both replicas exactly as a replay predicts; every client and replica converges", async () => {
+    const W = 32;
+    const board = "c2";
+    const watchers = [await connect(a, mod.cookie, board), await connect(b, mod.cookie, board)];
+    const g = await newSession(a.url, "cluster-griefer-2");
+    const painters = [
+      await connect(a, g.cookie, board),
+      await connect(b, g.cookie, board),
+      await connect(a, (await newSession(a.url, "pa")).cookie, board),
+      await connect(b, (await newSession(b.url, "pb")).cookie, board),
+    ];
+    const rand = prng(SEED + 7);
+    const moves = painters.map(() => Array.from({ length: 80 }, () => [Math.floor(rand() * W), Math.floor(rand() * 12), 1 + Math.floor(rand() * 31)]));
+    await Promise.all(painters.map(async (p, i) => {
+      for (const [x, y, c] of moves[i]) expect((await p.place(x, y, c)).type).toBe("ack");
+    }));
+    const all = await history(b.url, board);
+    expect(all).toHaveLength(320);
+    const want = expectedRollback(all, W, W, g.user.id, 0);
+    const r = await post(b.url, `/api/boards/${board}/mod/rollback`, { userId: g.user.id }, { token: ADMIN });
+    expect(r.body).toEqual({ reverted: want.reverted, firstSeq: 321, lastSeq: 320 + want.reverted });
+    const finalSeq = 320 + want.reverted;
+    for (const rep of [a, b]) {
+      await waitFor(async () => (await canvas(rep.url, board)).seq === finalSeq, 5_000, `${rep.instanceId} at ${finalSeq}`);
+      expect((await canvas(rep.url, board)).bytes, rep.instanceId).toEqual(want.board);
+    }
+    for (const c of [...watchers, ...painters]) {
+      await c.waitForSeqs(Array.from({ length: finalSeq }, (_, i) => i + 1), 5_000);
+      expect(drawn(c, W, W)).toEqual(want.board);
+    }
+  }, 60_000);
+
+  it("wipes and freezes across replicas", async () => {
+    const W = 32;
+    const board = "c2";
+    const watchers = [await connect(a, mod.cookie, board), await connect(b, mod.cookie, board)];
+    const p = await newSession(b.url, "painter");
+    const onB = await connect(b, p.cookie, board);
+    const before = await canvas(a.url, board);
+    const w = await post(a.url, `/api/boards/${board}/mod/wipe`, { x0: 4, y0: 4, x1: 27, y1: 27, color: 4 }, { cookie: mod.cookie });
+    expect(w.body).toEqual({ pixels: 576, firstSeq: before.seq + 1, lastSeq: before.seq + 576 });
+    const expected = before.bytes.slice();
+    for (let y = 4; y <= 27; y++) for (let x = 4; x <= 27; x++) expected[y * W + x] = 4;
+    for (const rep of [a, b]) {
+      await waitFor(async () => (await canvas(rep.url, board)).seq === before.seq + 576, 5_000, `${rep.instanceId} has the wipe`);
+      expect((await canvas(rep.url, board)).bytes).toEqual(expected);
+    }
+    for (const c of watchers) {
+      await c.waitForSeqs(Array.from({ length: 576 }, (_, i) => before.seq + 1 + i), 5_000);
+      const mine = new Uint8Array(await (await fetch(`${a.url}/api/boards/${board}/canvas?seq=${c.welcome.seq}`)).arrayBuffer());
+      for (const rec of [...c.records].sort((x, y) => x.seq - y.seq)) mine[rec.y * W + rec.x] = rec.color;
+      expect(mine).toEqual(expected);
+    }
+
+    expect((await post(a.url, `/api/boards/${board}/mod/freeze`, { frozen: true }, { cookie: mod.cookie })).status).toBe(200);
+    const rej = await onB.place(0, 0, 1);
+    expect(rej.type === "reject" && rej.code).toBe("frozen");
+    expect((await putPixel(b.url, board, p.cookie, 0, 0, 1)).body.error.code).toBe("frozen");
+    await waitFor(async () => (await get(b.url, `/api/boards/${board}`)).body.board.state === "frozen", 2_000, "B shows frozen");
+    expect((await post(b.url, `/api/boards/${board}/mod/freeze`, { frozen: false }, { token: ADMIN })).status).toBe(200);
+    expect((await onB.place(0, 0, 1)).type).toBe("ack");
+  }, 30_000);
+
+  it("has every action of every replica in the audit log", async () => {
+    const c1 = await get(a.url, "/api/boards/c1/mod/log", { cookie: mod.cookie });
+    expect(c1.body.entries.map((e: { action: string }) => e.action)).toEqual(["unban", "ban"]);
+    expect(c1.body.entries[1]).toMatchObject({ actor: mod.user, params: { reason: "griefing", durationMs: null } });
+    const c2 = await get(b.url, "/api/boards/c2/mod/log", { token: ADMIN });
+    expect(c2.body.entries.map((e: { action: string; actor: unknown }) => [e.action, e.actor])).toEqual([
+      ["unfreeze", { admin: true }],
+      ["freeze", mod.user],
+      ["wipe", mod.user],
+      ["rollback", { admin: true }],
+    ]);
+    const main = await get(b.url, "/api/boards/main/mod/log", { token: ADMIN });
+    expect(main.body.entries).toMatchObject([{ action: "moderator_grant", actor: { admin: true }, params: { userId: mod.user.id } }]);
+  });
+
+  it("keeps other users' acks flowing while a user with 100,000 placements is rolled back (p99 printed)", async () => {
+    const board = "big";
+    const griefer = await newSession(a.url, "big-griefer");
+    const early = await newSession(a.url, "big-early");
+    // The history is written straight into the database before anyone follows the board: 20,000
+    // placements of someone else, then 100,000 of the griefer over the same 600×600 corner.
+    const db = new pg.Client({ connectionString: dbUrl });
+    await db.connect();
+    const rand = prng(SEED + 100);
+    const write = async (userId: string, n: number) => {
+      for (let done = 0; done < n; done += 10_000) {
+        const xs = Array.from({ length: 10_000 }, () => Math.floor(rand() * 600));
+        const ys = Array.from({ length: 10_000 }, () => Math.floor(rand() * 600));
+        const cs = Array.from({ length: 10_000 }, () => 1 + Math.floor(rand() * 31));
+        await db.query("select count(*) from tessera_commit($1, array_fill($2::text, array[10000]), $3::int[], $4::int[], $5::int[], 0, true)", [board, userId, xs, ys, cs]);
+      }
+    };
+    await write(early.user.id, 20_000);
+    await write(griefer.user.id, 100_000);
+    await db.end();
+
+    const users = await Promise.all([a, a, b, b].map(async (rep, i) => ({ rep, s: await newSession(rep.url, `normal${i}`) })));
+    const normals = await Promise.all(users.map(({ rep, s }) => connect(rep, s.cookie, board)));
+    type Sample = { sentAt: number; ms: number };
+    const samples: Sample[] = [];
+    let stop = false;
+    let refs = 0;
+    const loops = normals.map(async (c) => {
+      while (!stop) {
+        const ref = `n${++refs}`;
+        const sentAt = performance.now();
+        const acked = new Promise<void>((resolve, reject) => {
+          const onMessage = (data: WebSocket.RawData, binary: boolean) => {
+            if (binary) return;
+            const m = JSON.parse(data.toString()) as ServerMessage;
+            if ((m.type === "ack" || m.type === "reject") && m.ref === ref) {
+              c.ws.off("message", onMessage);
+              if (m.type === "ack") resolve();
+              else reject(new Error(`normal placement refused: ${m.code}`));
+            }
+          };
+          c.ws.on("message", onMessage);
+        });
+        c.send({ type: "place", x: 600 + Math.floor(Math.random() * 400), y: Math.floor(Math.random() * 1000), color: 1 + Math.floor(Math.random() * 31), ref });
+        await acked;
+        samples.push({ sentAt, ms: performance.now() - sentAt });
+      }
+    });
+    const stats = (list: Sample[]) => {
+      const ms = list.map((s) => s.ms).sort((x, y) => x - y);
+      const q = (p: number) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))].toFixed(1);
+      return `${ms.length} acks, p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${ms[ms.length - 1].toFixed(1)} ms`;
+    };
+    await waitFor(() => samples.length >= 300, 20_000, "baseline acks");
+    const baselineEnd = performance.now();
+    const baseline = samples.filter((s) => s.sentAt < baselineEnd);
+
+    const t0 = performance.now();
+    const r = await post(a.url, `/api/boards/${board}/mod/rollback`, { userId: griefer.user.id }, { token: ADMIN });
+    const t1 = performance.now();
+    stop = true;
+    await Promise.all(loops);
+    expect(r.status).toBe(200);
+    const during = samples.filter((s) => s.sentAt >= t0 && s.sentAt + s.ms <= t1);
+    console.log(
+      `rollback of a user with 100,000 placements: ${r.body.reverted} pixels reverted in ${((t1 - t0) / 1000).toFixed(2)} s\n` +
+        `  normal users' acks before: ${stats(baseline)}\n  normal users' acks during: ${stats(during)}`,
+    );
+    expect(r.body.reverted).toBeGreaterThan(MODERATION_CHUNK_PIXELS * 10);
+    expect(during.length).toBeGreaterThan(0);
+
+    // Both replicas converge on the replay of the whole history (rollback placements included), and
+    // no pixel still shows the griefer.
+    const records: Array<{ seq: number; x: number; y: number; color: number }> = [];
+    let cursor = "0";
+    while (cursor !== "") {
+      const res = await fetch(`${b.url}/api/boards/${board}/placements?after=${cursor}&limit=100000`);
+      records.push(...decodePixels(new Uint8Array(await res.arrayBuffer())));
+      cursor = res.headers.get("x-next-after")!;
+    }
+    const truth = replay(records, 1000, 1000);
+    for (const rep of [a, b]) {
+      await waitFor(async () => (await canvas(rep.url, board)).seq === records.length, 10_000, `${rep.instanceId} caught up`);
+      expect(Buffer.compare(Buffer.from((await canvas(rep.url, board)).bytes), Buffer.from(truth)), rep.instanceId).toBe(0);
+    }
+    const again = await post(b.url, `/api/boards/${board}/mod/rollback`, { userId: griefer.user.id }, { token: ADMIN });
+    expect(again.body.reverted).toBe(0);
+  }, 300_000);
+});
+
+function decodePixels(body: Uint8Array): Array<{ seq: number; x: number; y: number; color: number }> {
+  const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const out = [];
+  for (let o = 1; o + 9 <= body.length; o += 9) out.push({ seq: dv.getUint32(o, true), x: dv.getUint16(o + 4, true), y: dv.getUint16(o + 6, true), color: body[o + 8] });
+  return out;
+}
