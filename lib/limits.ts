@@ -148,6 +148,8 @@ export const PRESENCE_EXPIRE_CHUNK_USERS = 1_000;
 export const PRESENCE_EXPIRE_CHUNKS_PER_BEAT = 20;
 /** Boards whose every holder died are swept this many per heartbeat. */
 export const PRESENCE_STALE_BOARDS_PER_BEAT = 16;
+/** Windows of boards a replica does not follow (HTTP reads) are kept one push interval, for at most this many boards. */
+export const PRESENCE_READ_CACHE_BOARDS = 1_000;
 
 // ---- moderation (SPEC §12) ----
 export const ADMIN_TOKEN_MIN_CHARS = 32;

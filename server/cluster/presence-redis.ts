@@ -27,6 +27,7 @@ import {
   PRESENCE_HOLDERS_MAX,
   PRESENCE_MAX_PODS,
   PRESENCE_PUSH_INTERVAL_MS,
+  PRESENCE_READ_CACHE_BOARDS,
   PRESENCE_REFRESH_CHUNK_USERS,
   PRESENCE_STALE_BOARDS_PER_BEAT,
   PRESENCE_TTL_MS,
@@ -503,6 +504,9 @@ export class ClusterPresence implements Presence {
   /** Board → user id → sort key: leaves Redis has not heard of yet. */
   private readonly pendingLeaves = new Map<string, Map<string, string>>();
   private stopStatus: (() => void) | null = null;
+  /** Recent read()s of boards not followed here (bounded, oldest dropped first). */
+  private readonly reads = new Map<string, { at: number; window: Promise<PresenceWindow> }>();
+  private active: { at: number; boards: Promise<ActiveBoard[]> } | null = null;
   readonly garbage: PresenceGarbage = { members: 0, records: 0, notices: 0 };
 
   constructor(private readonly o: ClusterPresenceOptions) {
@@ -592,6 +596,18 @@ export class ClusterPresence implements Presence {
 
   async read(board: string): Promise<PresenceWindow> {
     if (this.scope !== "cluster" || this.boards.get(board)?.cache) return this.window(board);
+    // Unauthenticated HTTP reads land here: one Redis read per board per push interval, shared.
+    const now = Date.now();
+    const hit = this.reads.get(board);
+    if (hit && now - hit.at < this.pushIntervalMs) return hit.window;
+    const window = this.readUncached(board);
+    this.reads.delete(board);
+    this.reads.set(board, { at: now, window });
+    if (this.reads.size > PRESENCE_READ_CACHE_BOARDS) this.reads.delete(this.reads.keys().next().value as string);
+    return window;
+  }
+
+  private async readUncached(board: string): Promise<PresenceWindow> {
     try {
       const w = await this.readWindow(board, "-", PRESENCE_WINDOW_USERS, true);
       if (w && this.scope === "cluster") return { users: usersOf(w.entries), total: w.total, connections: this.otherConnections(w.conns) + this.local.connectionsOf(board), scope: "cluster" };
@@ -624,6 +640,14 @@ export class ClusterPresence implements Presence {
   }
 
   async activeBoards(): Promise<ActiveBoard[]> {
+    const now = Date.now();
+    if (this.active && now - this.active.at < this.pushIntervalMs) return this.active.boards;
+    const boards = this.activeBoardsUncached();
+    this.active = { at: now, boards };
+    return boards;
+  }
+
+  private async activeBoardsUncached(): Promise<ActiveBoard[]> {
     if (this.scope === "cluster") {
       try {
         const rows = await this.o.link.pub.zRangeWithScores(BOARDS_ACTIVE, "+inf", "-inf", {
@@ -711,6 +735,8 @@ export class ClusterPresence implements Presence {
       this.ready = false;
       this.others = [];
       for (const st of this.boards.values()) st.cache = null;
+      this.reads.clear();
+      this.active = null;
       if (was) for (const board of this.boards.keys()) this.emit(board, { users: true, counts: true });
       return;
     }
