@@ -153,49 +153,44 @@ return set_active(ARGV[3])
 
 /**
  * Heartbeat: re-add this replica's users. ARGV: pod, now, board, then member, id pairs.
- * The common case is two variadic ZADDs (refresh `seen`, make sure of `lex`). Only when one of them
- * added a member — Redis lost data, missed a join, or another replica renamed the user — is every
- * user of the chunk checked against `refs` (listed as held by us, once; a renamed user's old member
- * removed). Idempotent. Returns {members that were missing from lex, total}.
+ * The common case is one variadic ZADD refreshing `seen`. Only when it added a member — Redis lost
+ * data, missed a join, or another replica renamed the user — is every user of the chunk checked:
+ * put back in `lex`, listed once as held by us in `refs`, a renamed user's old member removed.
+ * Every write adds a member to `lex` and `seen` together, so one missing from `seen` is how a loss
+ * shows. Idempotent. Returns {members that were missing from lex, total}.
  */
 const REFRESH = String.raw`
-local lex_args, seen_args = {}, {}
+local seen_args = {}
 for i = 4, #ARGV - 1, 2 do
-  lex_args[#lex_args + 1] = 0
-  lex_args[#lex_args + 1] = ARGV[i]
   seen_args[#seen_args + 1] = ARGV[2]
   seen_args[#seen_args + 1] = ARGV[i]
 end
 local added = 0
-if #lex_args > 0 then
-  added = redis.call('ZADD', KEYS[1], unpack(lex_args))
-  local fresh = redis.call('ZADD', KEYS[2], unpack(seen_args))
-  if added + fresh > 0 then
-    for i = 4, #ARGV - 1, 2 do
-      local mine, id = ARGV[i], ARGV[i + 1]
-      local member, pods = holders_of(redis.call('HGET', KEYS[3], id), id)
-      if not member then
-        member = mine
-        pods = {}
+if #seen_args > 0 and redis.call('ZADD', KEYS[2], unpack(seen_args)) > 0 then
+  for i = 4, #ARGV - 1, 2 do
+    local mine, id = ARGV[i], ARGV[i + 1]
+    local member, pods = holders_of(redis.call('HGET', KEYS[3], id), id)
+    if not member then
+      member = mine
+      pods = {}
+    end
+    if member ~= mine then
+      -- another replica renamed the user: keep the current name, drop ours
+      redis.call('ZREM', KEYS[1], mine)
+      redis.call('ZREM', KEYS[2], mine)
+      redis.call('ZADD', KEYS[2], ARGV[2], member)
+    end
+    added = added + redis.call('ZADD', KEYS[1], 0, member)
+    local held = false
+    for _, p in ipairs(pods) do
+      if p == ARGV[1] then
+        held = true
+        break
       end
-      if member ~= mine then
-        -- another replica renamed the user: refresh the current name, not ours
-        redis.call('ZREM', KEYS[1], mine)
-        redis.call('ZREM', KEYS[2], mine)
-        redis.call('ZADD', KEYS[1], 0, member)
-        redis.call('ZADD', KEYS[2], ARGV[2], member)
-      end
-      local held = false
-      for _, p in ipairs(pods) do
-        if p == ARGV[1] then
-          held = true
-          break
-        end
-      end
-      if not held then
-        if #pods >= HOLDERS_MAX then pods[HOLDERS_MAX] = ARGV[1] else pods[#pods + 1] = ARGV[1] end
-        redis.call('HSET', KEYS[3], id, member .. '\n' .. table.concat(pods, '\n'))
-      end
+    end
+    if not held then
+      if #pods >= HOLDERS_MAX then pods[HOLDERS_MAX] = ARGV[1] else pods[#pods + 1] = ARGV[1] end
+      redis.call('HSET', KEYS[3], id, member .. '\n' .. table.concat(pods, '\n'))
     end
   end
 end
