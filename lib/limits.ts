@@ -194,17 +194,21 @@ export const TIMELAPSE_CACHE_BYTES = 64 * 1024 * 1024;
 
 // ---- snapshots and history ----
 /**
- * A board gets a snapshot at every multiple of this seq (written from the database in the
- * background). Loading a board or answering `canvas?seq=N` reads one snapshot and replays at most
- * this many placements after it. Measured on PostgreSQL (docs/BENCHMARKS.md, "snapshots"): a
- * 1000×1000 snapshot reads and inflates in about 15 ms and placements replay at about 1 µs each,
- * so 100,000 keeps `canvas?seq=N` near 150 ms (SPEC §13: under 300 ms) with room for a busy
- * machine, and costs one snapshot (≤ 1 MB gzipped) per 100,000 placements — a tenth of what the
- * placements themselves take.
+ * A board gets a snapshot at every multiple of this seq (built from the database in the
+ * background). Loading a board, and the board at any seq (`canvas?seq=N`), read one snapshot and
+ * replay at most this many placements after it. Measured with test/storage-measure.ts on
+ * PostgreSQL, 1000×1000, on this team's shared 2-core machine under load average 14–21: a
+ * snapshot reads and inflates in 20–50 ms, 50,000 placements replay in 65–130 ms; on 10,000,000
+ * placements the worst seq (one short of the next snapshot) took 262 ms median, and loading the
+ * board 170–570 ms (SPEC §13: 300 ms, 3 s). 100,000 measured twice that, over the 300 ms. The
+ * cost: a snapshot (0.4–0.6 MB gzipped) per 50,000 placements, 120 MB for 10,000,000 — about a
+ * twentieth of what the placements and their indexes take.
  */
-export const SNAPSHOT_EVERY_PLACEMENTS = 100_000;
+export const SNAPSHOT_EVERY_PLACEMENTS = 50_000;
 /** Replays read placements in pages of this many (8 bytes each packed: 800 KB per page). */
 export const REPLAY_PAGE_PLACEMENTS = 100_000;
+/** …and of this many on embedded PGlite, whose queries run on the event loop (a page holds it ≈ 30 ms on a busy machine). */
+export const EMBEDDED_REPLAY_PAGE_PLACEMENTS = 10_000;
 /** A board whose snapshot write failed is not tried again for this long. */
 export const SNAPSHOT_RETRY_MS = 10_000;
 

@@ -90,10 +90,15 @@ for (const kind of BACKENDS) {
         // Now: every load path agrees with the full replay.
         const tail: PixelRecord[] = [];
         const loaded = await loadBoard(storage, board.id, width, height, (r) => tail.push(r));
+        const pagedTail: PixelRecord[] = [];
+        const paged = await buildBoard(storage, board.id, width, height, { onTail: (r) => pagedTail.push(r), pagePlacements: 10 });
+        expect(paged.seq).toBe(total);
+        expect(Buffer.from(paged.pixels).equals(Buffer.from(loaded.pixels))).toBe(true);
         expect(loaded.seq).toBe(total);
         expect(Buffer.from(loaded.pixels).equals(Buffer.from(await fullReplay(storage, board.id, width, height)))).toBe(true);
         const lastSnap = Math.floor(total / every) * every;
         expect(tail.map((r) => r.seq)).toEqual(Array.from({ length: total - lastSnap }, (_, i) => lastSnap + 1 + i));
+        expect(pagedTail).toEqual(tail);
 
         // Each stored snapshot is exactly the board at its seq.
         for (const seq of saved) {
@@ -111,7 +116,9 @@ for (const kind of BACKENDS) {
           expect(Buffer.from(atSeq.pixels).equals(expected), `seq ${seq}`).toBe(true);
           for (const from of [0, ...saved.filter((s) => s <= seq)]) {
             const snap = from === 0 ? null : await storage.latestSnapshot(board.id, from);
-            const built = await buildBoard(storage, board.id, width, height, { through: seq, from: snap });
+            // Pages of any size, down to one placement, give the same board.
+            const pagePlacements = [1, 7, 50, 10_000][Math.floor(rand() * 4)];
+            const built = await buildBoard(storage, board.id, width, height, { through: seq, from: snap, pagePlacements });
             expect(built.seq).toBe(seq);
             expect(Buffer.from(built.pixels).equals(expected), `seq ${seq} from snapshot ${from}`).toBe(true);
           }
@@ -138,6 +145,8 @@ for (const kind of BACKENDS) {
         await storage.syncMainBoard(w, h, 0);
         const loaded = await loadBoard(storage, "main", w, h);
         expect(loaded.seq).toBe(550);
+        const paged = await buildBoard(storage, "main", w, h, { pagePlacements: 13 });
+        expect(Buffer.from(paged.pixels).equals(Buffer.from(loaded.pixels))).toBe(true);
         expect(Buffer.from(loaded.pixels).equals(Buffer.from(await fullReplay(storage, "main", w, h))), `${w}×${h}`).toBe(true);
         const past = await boardAtSeq(storage, "main", 450);
         expect(Buffer.from(past.pixels).equals(Buffer.from(await fullReplay(storage, "main", w, h, 450))), `${w}×${h} at 450`).toBe(true);

@@ -12,6 +12,7 @@
 // one are harmless and a crash mid-write leaves nothing behind.
 
 import {
+  EMBEDDED_REPLAY_PAGE_PLACEMENTS,
   REPLAY_PAGE_PLACEMENTS,
   SNAPSHOT_EVERY_PLACEMENTS,
   SNAPSHOT_RETRY_MS,
@@ -68,6 +69,8 @@ export interface BuildOptions {
   from?: Snapshot | null;
   /** Sees each replayed placement after the snapshot, in seq order (a room fills its replay ring). */
   onTail?: (record: PixelRecord) => void;
+  /** Placements per read (default REPLAY_PAGE_PLACEMENTS, EMBEDDED_REPLAY_PAGE_PLACEMENTS on PGlite). */
+  pagePlacements?: number;
 }
 
 /**
@@ -84,6 +87,8 @@ export async function buildBoard(
   opts: BuildOptions = {},
 ): Promise<BoardImage> {
   const through = opts.through ?? ALL;
+  // PGlite runs on this thread: smaller pages keep each stall of the event loop short.
+  const page = opts.pagePlacements ?? (storage.kind === "pglite" ? EMBEDDED_REPLAY_PAGE_PLACEMENTS : REPLAY_PAGE_PLACEMENTS);
   const snap = opts.from !== undefined ? opts.from : await storage.latestSnapshot(boardId, opts.through);
   const pixels = new Uint8Array(width * height);
   let seq = 0;
@@ -94,10 +99,10 @@ export async function buildBoard(
     // A snapshot smaller than the board (the board grew since) lacks what lies outside it:
     // replay only that part of the history below the snapshot.
     if (snap.width < width || snap.height < height) {
-      await replay(storage, boardId, 0, snap.seq, pixels, width, height, undefined, { width: snap.width, height: snap.height });
+      await replay(storage, boardId, 0, snap.seq, pixels, width, height, page, undefined, { width: snap.width, height: snap.height });
     }
   }
-  seq = await replay(storage, boardId, seq, through, pixels, width, height, opts.onTail);
+  seq = await replay(storage, boardId, seq, through, pixels, width, height, page, opts.onTail);
   return { pixels, seq };
 }
 
@@ -110,16 +115,17 @@ async function replay(
   pixels: Uint8Array,
   width: number,
   height: number,
+  pageSize: number,
   onTail?: (record: PixelRecord) => void,
   outside?: { width: number; height: number },
 ): Promise<number> {
   let seq = after;
   while (seq < through) {
-    const page = await storage.placementsPacked(boardId, seq, through, REPLAY_PAGE_PLACEMENTS, outside);
+    const page = await storage.placementsPacked(boardId, seq, through, pageSize, outside);
     applyPacked(pixels, width, height, page);
     if (onTail) forEachPacked(page, (s, x, y, color) => onTail({ seq: s, x, y, color }));
     seq = page.lastSeq;
-    if (page.count < REPLAY_PAGE_PLACEMENTS) break;
+    if (page.count < pageSize) break;
   }
   return seq;
 }
