@@ -211,6 +211,7 @@ export async function startTessera(config: Config, opts: StartOptions = {}): Pro
     redis: redisStatus,
     seq: () => main.seq,
     catchUp: () => rooms.catchUp,
+    encodes: () => bodies.counters,
   });
   main.hub.onFlush = (records, waitedMs) => {
     if (records > 0) metrics.fanoutLatency.observe(waitedMs / 1000);

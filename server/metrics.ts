@@ -9,10 +9,12 @@ export interface MetricSources {
   connections: () => number;
   messages: () => { in: number; out: number };
   placements: () => { accepted: number; rejected: Record<RejectCode, number>; commits: number };
-  pubsub: () => Record<string, { published: number; received: number; failed: number }>;
+  pubsub: () => Record<string, { published: number; received: number; failed: number; rejected: number }>;
   redis: () => RedisStatus;
   seq: () => number;
   catchUp: () => { runs: number; recovered: number; failures: number };
+  /** Board bodies and PNGs encoded (each once per board state, shared by every request). */
+  encodes: () => { boardBodies: number; pngEncodes: number };
 }
 
 /** Set a counter to an absolute value read from elsewhere (the value only ever grows). */
@@ -79,7 +81,7 @@ export class Metrics {
         setCounter(this, s.placements().commits);
       },
     });
-    for (const kind of ["published", "received", "failed"] as const) {
+    for (const kind of ["published", "received", "failed", "rejected"] as const) {
       new client.Counter({
         name: `tessera_pubsub_${kind}_total`,
         help: `Redis pub/sub messages ${kind}, per channel`,
@@ -114,6 +116,22 @@ export class Metrics {
       registers,
       collect() {
         setCounter(this, s.catchUp().recovered);
+      },
+    });
+    new client.Counter({
+      name: "tessera_png_encodes_total",
+      help: "Board PNGs encoded (in the render worker), one per board state and scale",
+      registers,
+      collect() {
+        setCounter(this, s.encodes().pngEncodes);
+      },
+    });
+    new client.Counter({
+      name: "tessera_board_bodies_total",
+      help: "Board bodies copied and gzipped, one per board state",
+      registers,
+      collect() {
+        setCounter(this, s.encodes().boardBodies);
       },
     });
     this.fanoutLatency = new client.Histogram({

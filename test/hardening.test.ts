@@ -27,8 +27,11 @@
 // What the server must expose for these tests (beyond SPEC):
 // - /api/canvas.png: `ETag` (changes with the board state, 304 on If-None-Match) and `X-Canvas-Seq`;
 //   `/metrics` counter `tessera_png_encodes_total` (PNG encodings performed by this replica).
-// - POST/PUT/DELETE on /api/*: non-JSON Content-Type → 415; an `Origin` other than the page's own
-//   (scheme + host) or one in ALLOWED_ORIGINS → 403. Requests without Origin (tools) are let through.
+// - POST/PUT/DELETE on /api/*: an `Origin` other than the page's own (scheme + host) or one in
+//   ALLOWED_ORIGINS, or `Sec-Fetch-Site: cross-site` → 403 forbidden_origin, whatever the body type.
+//   Requests without Origin (tools, which cannot carry a visitor's cookie) are let through with any
+//   Content-Type, so bots that send JSON as text/plain (fetch's and curl's default) keep working;
+//   the lead chose this over a 415 for non-JSON types (docs/PROTOCOL.md).
 // - An empty or whitespace-only DATA_DIR/session-secret stops the process at start (exit ≠ 0, one line
 //   naming `session-secret`); it is not silently replaced (it may be a provisioned file that came up
 //   empty, and sessions signed with it must not keep working).
@@ -246,33 +249,41 @@ describe("one embedded replica", () => {
     expect(await metric(srv.url, "tessera_png_encodes_total")).toBe(encodesBefore + 1);
   });
 
-  it("6a: POST /api/session refuses non-JSON bodies (415) and foreign Origins (403)", async () => {
+  it("6a: POST /api/session refuses cross-site browsers (403) whatever the body type", async () => {
     const post = (headers: Record<string, string>, body: string) => fetch(`${srv.url}/api/session`, { method: "POST", headers, body });
     const json = JSON.stringify({ name: "victim" });
+    // What a cross-site form or fetch looks like: a foreign Origin, or Sec-Fetch-Site: cross-site.
     const refused = [
-      { what: "text/plain", res: await post({ "content-type": "text/plain" }, json), status: 415 },
-      { what: "form body", res: await post({ "content-type": "application/x-www-form-urlencoded" }, "name=victim"), status: 415 },
-      { what: "multipart", res: await post({ "content-type": "multipart/form-data; boundary=x" }, `--x\r\nContent-Disposition: form-data; name="name"\r\n\r\nvictim\r\n--x--\r\n`), status: 415 },
-      { what: "foreign Origin", res: await post({ "content-type": "application/json", origin: "https://evil.example" }, json), status: 403 },
-      { what: "same host, other scheme", res: await post({ "content-type": "application/json", origin: srv.url.replace("http:", "https:") }, json), status: 403 },
+      { what: "text/plain from another site", res: await post({ "content-type": "text/plain", origin: "https://evil.example" }, json) },
+      { what: "form body from another site", res: await post({ "content-type": "application/x-www-form-urlencoded", origin: "https://evil.example" }, "name=victim") },
+      { what: "multipart, cross-site fetch metadata", res: await post({ "content-type": "multipart/form-data; boundary=x", "sec-fetch-site": "cross-site" }, `--x\r\nContent-Disposition: form-data; name="name"\r\n\r\nvictim\r\n--x--\r\n`) },
+      { what: "foreign Origin", res: await post({ "content-type": "application/json", origin: "https://evil.example" }, json) },
+      { what: "same host, other scheme", res: await post({ "content-type": "application/json", origin: srv.url.replace("http:", "https:") }, json) },
+      { what: "opaque Origin (sandboxed frame)", res: await post({ "content-type": "text/plain", origin: "null" }, json) },
     ];
     for (const r of refused) {
-      expect(r.res.status, r.what).toBe(r.status);
+      expect(r.res.status, r.what).toBe(403);
       expect(r.res.headers.get("set-cookie"), r.what).toBeNull();
-      expect(((await r.res.json()) as { error: { code: unknown } }).error.code, r.what).toEqual(expect.any(String));
+      expect(((await r.res.json()) as { error: { code: unknown } }).error.code, r.what).toBe("forbidden_origin");
     }
-    // The page's own origin and tools without an Origin still sign in.
+    // The page's own origin signs in; so do tools, which send no Origin (they cannot carry a
+    // visitor's cookie) — even when they label JSON as text/plain, as fetch and curl do by default.
     expect((await post({ "content-type": "application/json", origin: srv.url }, json)).status).toBe(200);
     expect((await post({ "content-type": "application/json; charset=utf-8" }, json)).status).toBe(200);
+    expect((await post({ "content-type": "text/plain;charset=UTF-8" }, json)).status).toBe(200);
+    // A form body is not JSON: a clear 400, nothing created.
+    const form = await post({ "content-type": "application/x-www-form-urlencoded" }, "name=victim");
+    expect(form.status).toBe(400);
+    expect(form.headers.get("set-cookie")).toBeNull();
   });
 
-  it("6b: PUT /api/pixel refuses non-JSON bodies (415) and foreign Origins (403)", async () => {
+  it("6b: PUT /api/pixel refuses cross-site browsers (403)", async () => {
     const { cookie } = await newSession(srv.url, "target");
     const before = await fetchBoard(srv.url);
     const body = JSON.stringify({ x: 10, y: 10, color: 9 });
     const put = (headers: Record<string, string>) => fetch(`${srv.url}/api/pixel`, { method: "PUT", headers: { cookie, ...headers }, body });
-    expect((await put({ "content-type": "text/plain" })).status).toBe(415);
-    expect((await put({ "content-type": "application/x-www-form-urlencoded" })).status).toBe(415);
+    expect((await put({ "content-type": "text/plain", origin: "https://evil.example" })).status).toBe(403);
+    expect((await put({ "content-type": "application/json", "sec-fetch-site": "cross-site" })).status).toBe(403);
     expect((await put({ "content-type": "application/json", origin: "https://evil.example" })).status).toBe(403);
     expect((await fetchBoard(srv.url)).seq, "nothing refused was placed").toBe(before.seq);
     expect((await put({ "content-type": "application/json", origin: srv.url })).status).toBe(200);

@@ -87,6 +87,12 @@ export class RedisProcess {
   }
 }
 
+/**
+ * A replica must answer /api/health within this. Generous: an embedded database's first open takes
+ * 2–3 s on an idle machine and many times that when the whole test suite shares two cores.
+ */
+const REPLICA_START_DEADLINE_MS = 90_000;
+
 export interface ReplicaOptions {
   env: Record<string, string>;
   instanceId: string;
@@ -126,18 +132,25 @@ export class ReplicaProcess {
     this.proc.stdout!.on("data", (d) => this.output.push(d.toString()));
     this.proc.stderr!.on("data", (d) => this.output.push(d.toString()));
     const p = this.proc;
-    await waitFor(
-      async () => {
-        if (p.exitCode !== null) throw new Error(`replica ${this.instanceId} exited: ${this.output.join("")}`);
-        try {
-          return (await fetch(`${this.url}/api/health`)).status === 200;
-        } catch {
-          return false;
-        }
-      },
-      30_000,
-      `replica ${this.instanceId} to serve`,
-    );
+    try {
+      await waitFor(
+        async () => {
+          if (p.exitCode !== null) throw new Error(`replica ${this.instanceId} exited: ${this.output.join("")}`);
+          try {
+            return (await fetch(`${this.url}/api/health`)).status === 200;
+          } catch {
+            return false;
+          }
+        },
+        REPLICA_START_DEADLINE_MS,
+        `replica ${this.instanceId} to serve`,
+      );
+    } catch (err) {
+      // Never leave a replica running behind a failed start.
+      if (p.exitCode === null) p.kill("SIGKILL");
+      this.proc = null;
+      throw err;
+    }
   }
 
   /** Stop with a signal and wait for the process to exit. */

@@ -59,6 +59,8 @@ function stateKey(room: Room): string {
 
 export class BoardBodies {
   private readonly rooms = new WeakMap<Room, RoomBodies>();
+  /** Encodings performed (for /metrics: one per board state and scale, however many requests). */
+  readonly counters = { boardBodies: 0, pngEncodes: 0 };
 
   constructor(private readonly render: RenderPool) {}
 
@@ -98,6 +100,7 @@ export class BoardBodies {
     const at = performance.now();
     const raw = Buffer.from(board.pixels);
     b.wanted = false;
+    this.counters.boardBodies++;
     const building = gzip(raw, { level: BOARD_GZIP_LEVEL }).then(
       (gz) => {
         const body = { key, seq, raw, gz, at };
@@ -145,6 +148,7 @@ export class BoardBodies {
     const seq = board.seq;
     const at = performance.now();
     const pixels = new Uint8Array(board.pixels); // a copy the worker may own
+    this.counters.pngEncodes++;
     const p = this.render
       .run({ kind: "png", width: room.meta.width, height: room.meta.height, pixels, palette: [...PALETTE], scale }, [pixels.buffer as ArrayBuffer])
       .then((png) => {

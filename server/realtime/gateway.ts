@@ -5,6 +5,7 @@
 // `cursor` messages answered. Every inbound frame of any kind (text, binary, pong) spends the
 // connection's and its IP's message budget; every outbound frame goes through one bounded send.
 
+import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
@@ -97,8 +98,8 @@ interface PushState {
 }
 
 export class Client implements RoomMember {
-  /** A ping is outstanding; only its pong counts as a sign of life. */
-  pingOutstanding = false;
+  /** The payload of the outstanding ping: only a pong echoing it (RFC 6455) counts as a sign of life. */
+  pingNonce: Buffer | null = null;
   alive = true;
   /** bufferedAmount at the last sweep: a peer that reads nothing for a whole interval is dropped. */
   bufferedAtSweep = 0;
@@ -280,7 +281,7 @@ export class Gateway {
     const ahead = room.hub.replay(seq);
     if (ahead && ahead.length > 0) PixelHub.sendChunked(client, ahead);
     this.sendPresence(client, this.deps.presence.window(room.id));
-    ws.on("pong", () => this.onPong(client));
+    ws.on("pong", (data) => this.onPong(client, data));
     ws.on("message", (data, isBinary) => this.onMessage(client, data as Buffer, isBinary));
     ws.on("close", () => this.drop(client));
     ws.on("error", (err) => this.log.debug({ err: err.message }, "socket error"));
@@ -322,11 +323,12 @@ export class Gateway {
     return seq;
   }
 
-  private onPong(client: Client): void {
-    // Unsolicited pongs are messages like any other (they spend the budget) and prove nothing.
+  private onPong(client: Client, data: Buffer): void {
+    // Pongs are messages like any other (they spend the budget); only one echoing our last ping's
+    // random payload proves the peer read it — a peer that reads nothing cannot know it.
     if (!this.spend(client)) return;
-    if (client.pingOutstanding) {
-      client.pingOutstanding = false;
+    if (client.pingNonce && data.equals(client.pingNonce)) {
+      client.pingNonce = null;
       client.alive = true;
     }
   }
@@ -529,8 +531,8 @@ export class Gateway {
       }
       c.bufferedAtSweep = c.ws.bufferedAmount;
       c.alive = false;
-      c.pingOutstanding = true;
-      c.ws.ping();
+      c.pingNonce = randomBytes(8);
+      c.ws.ping(c.pingNonce);
     }
   }
 
