@@ -5,7 +5,7 @@
 import * as v from "valibot";
 import { BAN_MAX_DURATION_MS, BAN_REASON_MAX_CHARS, MAX_WIPE_PIXELS, MOD_LOG_MAX_LIMIT } from "../../../lib/limits";
 import { PALETTE_SIZE } from "../../../lib/palette";
-import type { ModActor } from "../../canvas/store";
+import type { BoardRow, ModActor } from "../../canvas/store";
 import type { ApiDeps } from "../deps";
 import { requireBoard, requireSession, sameSite, withDb } from "../guards";
 import { HttpError, intParam, parseBody, readJson, sendJson } from "../respond";
@@ -57,7 +57,7 @@ export function moderationRoutes(r: ApiRouter, d: ApiDeps): void {
   };
 
   /** A moderation POST: who, which board, which body (read before anything is refused, so the connection stays usable). */
-  const post = <S extends v.GenericSchema>(suffix: string, schema: S, code: string, act: (ctx: Ctx, args: { actor: ModActor; board: Awaited<ReturnType<typeof requireBoard>>; body: v.InferOutput<S> }) => Promise<unknown>) => {
+  const post = <S extends v.GenericSchema>(suffix: string, schema: S, code: string, act: (ctx: Ctx, args: { actor: ModActor; board: BoardRow; body: v.InferOutput<S> }) => Promise<unknown>) => {
     r.on("POST", `/api/boards/:id/mod/${suffix}`, async (ctx) => {
       const raw = await readJson(ctx.req);
       const actor = await actorOf(ctx, true);
