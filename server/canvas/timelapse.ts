@@ -8,6 +8,7 @@
 // concurrent requests for the same one share its rendering.
 
 import {
+  EMBEDDED_REPLAY_PAGE_PLACEMENTS,
   RENDER_QUEUE_MAX,
   REPLAY_PAGE_PLACEMENTS,
   TIMELAPSE_BUILDS_MAX,
@@ -130,8 +131,10 @@ export class Timelapses {
     try {
       let seq = from;
       let feeding: Promise<unknown> = Promise.resolve();
+      // PGlite runs its queries on this thread: smaller pages keep each stall short.
+      const pageSize = this.storage.kind === "pglite" ? EMBEDDED_REPLAY_PAGE_PLACEMENTS : REPLAY_PAGE_PLACEMENTS;
       while (seq < to) {
-        const page = await this.storage.placementsPacked(board, seq, to, REPLAY_PAGE_PLACEMENTS);
+        const page = await this.storage.placementsPacked(board, seq, to, pageSize);
         // Seqs are dense: a page that does not continue exactly where the last one ended is not history.
         if (page.count === 0 || page.lastSeq - seq !== page.count) {
           throw new Error(`board ${board}: history after ${seq} gave ${page.count} placements ending at ${page.lastSeq}`);
