@@ -24,8 +24,6 @@ export const SESSION_CACHE_USERS = 100_000;
 // ---- HTTP ----
 /** JSON request bodies above this size get 413. */
 export const MAX_HTTP_BODY_BYTES = 4 * 1024;
-/** A board PNG at most this old is served while a newer one renders (PNGs are for sharing, not live views). */
-export const PNG_FRESH_MS = 1_000;
 /** GET …/canvas.png?scale= goes up to 8×, as long as the image stays under this many pixels. */
 export const PNG_MAX_SCALE = 8;
 export const PNG_MAX_OUTPUT_PIXELS = 64 * 1024 * 1024;

@@ -9,7 +9,7 @@
 
 import { promisify } from "node:util";
 import zlib from "node:zlib";
-import { FANOUT_TICK_MS, PNG_FRESH_MS, PNG_MAX_OUTPUT_PIXELS, RENDER_QUEUE_MAX } from "../../lib/limits";
+import { FANOUT_TICK_MS, PNG_MAX_OUTPUT_PIXELS, RENDER_QUEUE_MAX } from "../../lib/limits";
 import { PALETTE } from "../../lib/palette";
 import type { RenderPool } from "../canvas/render-pool";
 import type { Room } from "../realtime/room";
@@ -49,8 +49,10 @@ class RoomBodies {
   ready: BoardBody | null = null;
   building: Promise<BoardBody> | null = null;
   wanted = false;
+  /** Per scale: the last PNG, the render in progress, and the one waiting for it. */
   readonly pngs = new Map<number, PngBody>();
-  readonly pngBuilding = new Map<number, Promise<PngBody>>();
+  readonly pngBuilding = new Map<number, { key: string; done: Promise<PngBody> }>();
+  readonly pngNext = new Map<number, Promise<PngBody>>();
 }
 
 function stateKey(room: Room): string {
@@ -119,24 +121,32 @@ export class BoardBodies {
   }
 
   /**
-   * The board as a PNG at `scale`: one render per board state and scale, in the render worker;
-   * a PNG less than PNG_FRESH_MS old is served while a newer one renders.
+   * The board as a PNG at `scale`, exactly as it is now: one render per board state and scale, in
+   * the render worker, shared by every request for that state. While a render of an older state
+   * runs, requests wait for the one after it (never more than one waiting), so a busy board costs
+   * one render at a time however many ask.
    */
-  async png(room: Room, scale: number): Promise<PngBody> {
+  png(room: Room, scale: number): Promise<PngBody> {
     const { width, height } = room.meta;
     if (width * height * scale * scale > PNG_MAX_OUTPUT_PIXELS) {
-      throw new HttpError(400, "invalid_scale", `scale ${scale} would make an image over ${PNG_MAX_OUTPUT_PIXELS} pixels; use a smaller one`);
+      return Promise.reject(new HttpError(400, "invalid_scale", `scale ${scale} would make an image over ${PNG_MAX_OUTPUT_PIXELS} pixels; use a smaller one`));
     }
     const b = this.of(room);
     const key = stateKey(room);
     const ready = b.pngs.get(scale);
-    if (ready?.key === key) return ready;
+    if (ready?.key === key) return Promise.resolve(ready);
     const building = b.pngBuilding.get(scale);
-    if (ready && performance.now() - ready.at < PNG_FRESH_MS) {
-      if (!building) this.renderPng(room, b, scale).catch(() => {});
-      return ready;
+    if (!building) return this.renderPng(room, b, scale);
+    if (building.key === key) return building.done;
+    let next = b.pngNext.get(scale);
+    if (!next) {
+      next = building.done.catch(() => undefined).then(() => {
+        b.pngNext.delete(scale);
+        return this.png(room, scale);
+      });
+      b.pngNext.set(scale, next);
     }
-    return building ?? this.renderPng(room, b, scale);
+    return next;
   }
 
   private renderPng(room: Room, b: RoomBodies, scale: number): Promise<PngBody> {
@@ -149,7 +159,7 @@ export class BoardBodies {
     const at = performance.now();
     const pixels = new Uint8Array(board.pixels); // a copy the worker may own
     this.counters.pngEncodes++;
-    const p = this.render
+    const done = this.render
       .run({ kind: "png", width: room.meta.width, height: room.meta.height, pixels, palette: [...PALETTE], scale }, [pixels.buffer as ArrayBuffer])
       .then((png) => {
         const body = { key, seq, png, at };
@@ -157,7 +167,7 @@ export class BoardBodies {
         return body;
       })
       .finally(() => b.pngBuilding.delete(scale));
-    b.pngBuilding.set(scale, p);
-    return p;
+    b.pngBuilding.set(scale, { key, done });
+    return done;
   }
 }

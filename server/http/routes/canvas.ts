@@ -2,7 +2,7 @@
 // pixels (read, place, history) and pages of placements. Every route exists under
 // /api/boards/{id}/… and, for board `main`, under the revision-1 paths (/api/canvas, /api/pixel…).
 
-import { IP_BUDGET_CONNECTIONS, PIXEL_HISTORY_MAX_LIMIT, PLACEMENTS_PAGE_MAX_LIMIT, PNG_MAX_SCALE } from "../../../lib/limits";
+import { IP_BUDGET_CONNECTIONS, PIXEL_HISTORY_MAX_LIMIT, PLACEMENT_BURST_SECONDS, PLACEMENTS_PAGE_MAX_LIMIT, PNG_MAX_SCALE } from "../../../lib/limits";
 import { PALETTE } from "../../../lib/palette";
 import { boardAtSeq, HistoryRangeError, placementsPage, placementsPixels } from "../../canvas/history";
 import type { BoardRow } from "../../canvas/store";
@@ -20,8 +20,10 @@ function paths(suffix: string, v1: string | null): string[] {
 
 export function canvasRoutes(r: ApiRouter, d: ApiDeps): void {
   const perS = d.config.placementsPerConnectionPerS;
-  // PUT /api/pixel spends the same per-IP budget rate a WebSocket IP has.
-  const putBuckets = new KeyedBuckets(perS * IP_BUDGET_CONNECTIONS, Math.max(1, perS * IP_BUDGET_CONNECTIONS * 2));
+  // PUT /api/pixel: a user placing over HTTP gets the budget of one connection, and its IP the
+  // budget of IP_BUDGET_CONNECTIONS connections — the same numbers the WebSocket uses.
+  const perUser = new KeyedBuckets(perS, Math.max(1, perS * PLACEMENT_BURST_SECONDS));
+  const perIp = new KeyedBuckets(perS * IP_BUDGET_CONNECTIONS, Math.max(1, perS * IP_BUDGET_CONNECTIONS * PLACEMENT_BURST_SECONDS));
 
   /** The board held in memory for this read (loaded for a short lease if nobody follows it here). */
   const roomOf = async (row: BoardRow): Promise<Room> => {
@@ -107,7 +109,8 @@ export function canvasRoutes(r: ApiRouter, d: ApiDeps): void {
     const body = await readJson(ctx.req);
     const row = await requireBoard(d, ctx);
     const user = await requireUser(d, ctx);
-    if (!putBuckets.take(d.clientIp(ctx.req), performance.now())) {
+    const now = performance.now();
+    if (!perUser.take(user.id, now) || !perIp.take(d.clientIp(ctx.req), now)) {
       d.service.countRejection("rate_limited");
       throw new HttpError(429, "rate_limited", "too many placements from this address: slow down", { retryAfterMs: 1_000 }, { "Retry-After": "1" });
     }
