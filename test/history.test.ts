@@ -9,9 +9,9 @@ import { boardAtSeq, HistoryRangeError, placementsPage, placementsPixels } from 
 import type { Storage } from "../server/canvas/storage";
 import { UnknownBoardError } from "../server/canvas/store";
 import { prng } from "./prng";
-import { backend, BACKENDS, stopPostgres } from "./storage-backends";
+import { backend, BACKENDS, dropDatabases } from "./storage-backends";
 
-afterAll(stopPostgres);
+afterAll(dropDatabases);
 
 for (const kind of BACKENDS) {
   describe(`history on ${kind}`, () => {

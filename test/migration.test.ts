@@ -15,9 +15,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { openPglite, openPostgres, type Storage } from "../server/canvas/storage";
 import { MODERATION_USER } from "../server/canvas/store";
 import { prng } from "./prng";
-import { BACKENDS, type BackendKind, freshPostgresUrl, stopPostgres, tempDir } from "./storage-backends";
+import { BACKENDS, type BackendKind, freshPostgresUrl, dropDatabases, tempDir } from "./storage-backends";
 
-afterAll(stopPostgres);
+afterAll(dropDatabases);
 
 const DRIZZLE_DIR = path.join(import.meta.dirname, "..", "drizzle");
 

@@ -12,10 +12,10 @@ import { buildBoard, loadBoard, SnapshotWriter } from "../server/canvas/snapshot
 import { openPostgres, type Storage } from "../server/canvas/storage";
 import type { PixelRecord } from "../lib/protocol";
 import { prng } from "./prng";
-import { backend, BACKENDS, stopPostgres } from "./storage-backends";
+import { backend, BACKENDS, dropDatabases } from "./storage-backends";
 import { waitFor } from "./wait";
 
-afterAll(stopPostgres);
+afterAll(dropDatabases);
 
 /** The board after seq `through`, replayed from the very first placement. */
 async function fullReplay(storage: Storage, boardId: string, width: number, height: number, through = Number.MAX_SAFE_INTEGER): Promise<Uint8Array> {

@@ -1,14 +1,11 @@
-// The two storage backends for database tests: embedded PGlite in a temp dir, and PostgreSQL in a
-// private throw-away cluster started once per test file (test/private-postgres.ts), or on the
-// server TEST_PG_URL names when set. Each backend gets its own fresh database.
+// The two storage backends for database tests: embedded PGlite in a temp dir, and PostgreSQL (a
+// fresh database in the run's private cluster, or on TEST_PG_URL's server: test/pg.ts).
 
-import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
 import { openPglite, openPostgres, type Storage } from "../server/canvas/storage";
-import { PrivatePostgres } from "./private-postgres";
+import { freshPgDatabase } from "./pg";
 
 /** A new empty directory (test/helpers.ts has one too, but importing it loads the whole server). */
 export function tempDir(prefix = "tessera-test-"): string {
@@ -18,45 +15,18 @@ export function tempDir(prefix = "tessera-test-"): string {
 export type BackendKind = "pglite" | "postgres";
 export const BACKENDS: readonly BackendKind[] = ["pglite", "postgres"];
 
-let cluster: Promise<PrivatePostgres> | null = null;
+const drops: Array<() => Promise<void>> = [];
 
-function adminUrl(): Promise<string> {
-  if (process.env.TEST_PG_URL) return Promise.resolve(process.env.TEST_PG_URL);
-  cluster ??= PrivatePostgres.start();
-  return cluster.then((c) => c.url);
-}
-
-const created: Array<{ admin: string; name: string }> = [];
-
-/** A fresh empty database on this file's PostgreSQL; returns its URL. */
+/** A fresh empty database on the run's PostgreSQL (test/pg.ts); returns its URL. */
 export async function freshPostgresUrl(): Promise<string> {
-  const admin = await adminUrl();
-  const name = `tessera_t_${randomBytes(6).toString("hex")}`;
-  const c = new pg.Client({ connectionString: admin });
-  await c.connect();
-  try {
-    await c.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await c.end();
-  }
-  created.push({ admin, name });
-  const u = new URL(admin);
-  u.pathname = `/${name}`;
-  return u.toString();
+  const db = await freshPgDatabase();
+  drops.push(db.drop);
+  return db.url;
 }
 
-/** Drop the databases made here and stop the private cluster (call from the file's top-level afterAll). */
-export async function stopPostgres(): Promise<void> {
-  if (process.env.TEST_PG_URL) {
-    for (const { admin, name } of created.splice(0)) {
-      const c = new pg.Client({ connectionString: admin });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).finally(() => c.end());
-    }
-  }
-  const c = cluster;
-  cluster = null;
-  if (c) await (await c).destroy();
+/** Drop the databases made here (call from the file's top-level afterAll). */
+export async function dropDatabases(): Promise<void> {
+  for (const drop of drops.splice(0)) await drop();
 }
 
 export interface Backend {

@@ -14,9 +14,9 @@ import { keptSessionSecret, lockDataDir, openPostgres, type Storage } from "../s
 import { MODERATION_USER, type NewBoard, UnknownBoardError } from "../server/canvas/store";
 import { prng } from "./prng";
 import { waitFor } from "./wait";
-import { backend, BACKENDS, stopPostgres, tempDir } from "./storage-backends";
+import { backend, BACKENDS, dropDatabases, tempDir } from "./storage-backends";
 
-afterAll(stopPostgres);
+afterAll(dropDatabases);
 
 const newBoard = (id: string, createdBy: string, over: Partial<NewBoard> = {}): NewBoard => ({
   id,
