@@ -11,6 +11,7 @@ import { ConfigError } from "../server/config";
 import type { PlacementRequest } from "../server/canvas/commit-plan";
 import { forEachPacked } from "../server/canvas/snapshots";
 import { keptSessionSecret, lockDataDir, openPostgres, type Storage } from "../server/canvas/storage";
+import { MIN_KEPT_SECRET_CHARS } from "../server/canvas/storage-data-dir";
 import { MODERATION_USER, type NewBoard, UnknownBoardError } from "../server/canvas/store";
 import { prng } from "./prng";
 import { waitFor } from "./wait";
@@ -569,7 +570,7 @@ describe("embedded database directory", () => {
   });
 
   it("keeps one session secret, made once with mode 0600", () => {
-    const dir = tempDir();
+    const dir = path.join(tempDir(), "not-yet-made");
     const secret = keptSessionSecret(dir);
     expect(secret.length).toBeGreaterThanOrEqual(32);
     expect(keptSessionSecret(dir)).toBe(secret);
@@ -579,7 +580,8 @@ describe("embedded database directory", () => {
   });
 
   it("refuses an empty or too short kept session secret with an error naming the file, and leaves it as it is", () => {
-    for (const content of ["", "\n", "   \n", "short-secret\n", "fifteen-chars!!"]) {
+    const almost = "x".repeat(MIN_KEPT_SECRET_CHARS - 1);
+    for (const content of ["", "\n", "   \n", "short-secret\n", almost, `  ${almost}  \n`]) {
       const dir = tempDir();
       const file = path.join(dir, "session-secret");
       fs.writeFileSync(file, content);
@@ -588,7 +590,7 @@ describe("embedded database directory", () => {
       expect(fs.readFileSync(file, "utf8")).toBe(content);
     }
     const dir = tempDir();
-    fs.writeFileSync(path.join(dir, "session-secret"), "sixteen-chars!!!\n");
-    expect(keptSessionSecret(dir)).toBe("sixteen-chars!!!");
+    fs.writeFileSync(path.join(dir, "session-secret"), `${almost}!\n`);
+    expect(keptSessionSecret(dir)).toBe(`${almost}!`);
   });
 });

@@ -11,8 +11,6 @@ export interface PlacementRequest {
   color: number;
 }
 
-export type RefusalCode = "cooldown" | "banned" | "frozen";
-
 export type PlacementDecision =
   | { ok: true; seq: number; placedAt: number; cooldownUntil: number }
   | { ok: false; code: "cooldown"; retryAfterMs: number; cooldownUntil: number }

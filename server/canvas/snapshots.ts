@@ -41,7 +41,7 @@ export function forEachPacked(packed: PackedPlacements, fn: (seq: number, x: num
 }
 
 /** Paints packed records onto a board (last writer wins: they come in seq order); records outside it are skipped. */
-export function applyPacked(pixels: Uint8Array, width: number, height: number, packed: PackedPlacements): void {
+function applyPacked(pixels: Uint8Array, width: number, height: number, packed: PackedPlacements): void {
   const view = new DataView(packed.records.buffer, packed.records.byteOffset, packed.records.byteLength);
   for (let i = 0; i < packed.count; i++) {
     const lo = view.getUint32(i * PACKED_RECORD_BYTES + 4);
@@ -52,7 +52,7 @@ export function applyPacked(pixels: Uint8Array, width: number, height: number, p
 }
 
 /** Copies the area a snapshot and a width × height board have in common (the board may have been resized since). */
-export function copyOverlap(pixels: Uint8Array, width: number, height: number, snap: Snapshot): void {
+function copyOverlap(pixels: Uint8Array, width: number, height: number, snap: Snapshot): void {
   if (snap.width === width && snap.height === height) {
     pixels.set(snap.pixels);
     return;

@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { ConfigError } from "../config";
+import { ConfigError } from "../config-error";
 
 /**
  * The shortest kept secret accepted: the same floor loadConfig puts on SESSION_SECRET. A shorter
@@ -91,6 +91,7 @@ export function keptSessionSecret(dataDir: string): string {
  */
 function createSecret(file: string): string {
   const secret = randomBytes(32).toString("base64url");
+  fs.mkdirSync(path.dirname(file), { recursive: true }); // may run before the database made DATA_DIR
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   const fd = fs.openSync(tmp, "wx", 0o600);
   try {
