@@ -89,7 +89,15 @@ export async function startTessera(config: Config, opts: StartOptions = {}): Pro
 
   // ---- cluster parts (null / local stand-ins without Redis)
   const clustered = config.redisUrl !== null || config.redisSentinels !== null;
-  const link = clustered ? new RedisLink({ url: config.redisUrl ?? "redis://localhost", log }) : null;
+  const link = clustered
+    ? new RedisLink({
+        log,
+        url: config.redisUrl ?? undefined,
+        sentinels: config.redisSentinels ?? undefined,
+        sentinelName: config.redisSentinelName ?? undefined,
+        password: config.redisPassword ?? undefined,
+      })
+    : null;
   const presence: Presence & { start?: () => void } = link
     ? new ClusterPresence({ link, signer, instanceId: config.instanceId, log, ...opts.presence })
     : new LocalPresence(config.instanceId);

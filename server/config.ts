@@ -3,6 +3,8 @@
 
 import { randomBytes } from "node:crypto";
 import path from "node:path";
+import { parseSentinels, validateRedisOptions } from "./cluster/redis-connect";
+import { ConfigError } from "./config-error";
 import {
   ADMIN_TOKEN_MIN_CHARS,
   DEFAULT_BOARDS_PER_USER_PER_DAY,
@@ -61,8 +63,7 @@ export const DEFAULTS = {
   placementsPerConnectionPerS: 10,
 } as const;
 
-/** A configuration error: the message names the variable. */
-export class ConfigError extends Error {}
+export { ConfigError };
 
 type Env = Record<string, string | undefined>;
 
@@ -89,18 +90,6 @@ function urlVar(env: Env, name: string, protocols: string[]): string | null {
     throw new ConfigError(`${name} must start with ${protocols.map((p) => p + "//").join(" or ")}`);
   }
   return raw;
-}
-
-/** `host:port,host:port` → a list; null when unset. */
-function sentinelsVar(env: Env, name: string): Array<{ host: string; port: number }> | null {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === "") return null;
-  return raw.split(",").map((entry) => {
-    const m = /^\s*(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):(\d{1,5})\s*$/.exec(entry);
-    const port = m ? Number(m[2]) : 0;
-    if (!m || port < 1 || port > 65535) throw new ConfigError(`${name} must be a comma-separated list of host:port, got '${entry.trim()}'`);
-    return { host: m[1].replace(/^\[|\]$/g, ""), port };
-  });
 }
 
 /** A secret bearer token: unset → null; set → at least `min` characters. */
@@ -149,13 +138,17 @@ export function loadConfig(env: Env = process.env): Config {
       allowedOrigins.push(u.origin); // normalised: no trailing slash, lower-case host, as browsers send it
     }
   }
-  const redisSentinels = sentinelsVar(env, "REDIS_SENTINELS");
+  const redisSentinels = env.REDIS_SENTINELS ? parseSentinels(env.REDIS_SENTINELS) : null;
   const redisSentinelName = env.REDIS_SENTINEL_NAME || null;
-  if (redisSentinels && !redisSentinelName) {
-    throw new ConfigError("REDIS_SENTINEL_NAME is required when REDIS_SENTINELS is set (the master's name in Sentinel)");
-  }
-  if (redisSentinelName && !/^[A-Za-z0-9_.-]{1,64}$/.test(redisSentinelName)) {
-    throw new ConfigError("REDIS_SENTINEL_NAME must be 1-64 characters of letters, digits, '_', '.' or '-'");
+  const redisPassword = env.REDIS_PASSWORD || null;
+  if (redisUrl || redisSentinels || redisSentinelName) {
+    // Sentinel without its name (or the reverse), two different passwords, TLS turned off under rediss://…
+    validateRedisOptions({
+      url: redisUrl ?? undefined,
+      sentinels: redisSentinels ?? undefined,
+      sentinelName: redisSentinelName ?? undefined,
+      password: redisPassword ?? undefined,
+    });
   }
   const adminToken = tokenVar(env, "ADMIN_TOKEN", ADMIN_TOKEN_MIN_CHARS);
   const metricsToken = tokenVar(env, "METRICS_TOKEN", 16);
@@ -190,7 +183,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: trust === "true" || trust === "1",
     redisSentinels,
     redisSentinelName,
-    redisPassword: env.REDIS_PASSWORD || null,
+    redisPassword,
     boardsPerUserPerDay: intVar(env, "BOARDS_PER_USER_PER_DAY", DEFAULT_BOARDS_PER_USER_PER_DAY, 0, 1_000_000),
     adminToken,
     metricsToken,

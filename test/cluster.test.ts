@@ -107,7 +107,15 @@ describe("a cluster of replicas over Redis", () => {
       await c.next("user_list", (m) => m.users.some((u) => u.name === "carol") && m.users.some((u) => u.name === "dave"), 0, 10_000);
       await c.next("stats", (m) => m.scope === "cluster" && m.activeUsers >= 2, 0, 10_000);
     }
-    const stats = await (await fetch(`${a.url}/api/stats`)).json();
+    // The list of replicas is refreshed by the presence heartbeat.
+    const stats = await waitFor(
+      async () => {
+        const s = await (await fetch(`${a.url}/api/stats`)).json();
+        return s.instances.length === 2 ? s : null;
+      },
+      2 * PRESENCE_HEARTBEAT_MS + 1_000,
+      "both replicas in /api/stats",
+    );
     expect(stats.scope).toBe("cluster");
     expect(stats.instances.map((i: { id: string }) => i.id).sort()).toEqual(["replica-a", "replica-b"]);
     expect(stats.users.map((u: { name: string }) => u.name)).toEqual(expect.arrayContaining(["carol", "dave"]));

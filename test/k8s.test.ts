@@ -23,7 +23,7 @@ import { describe, expect, it } from "vitest";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { WS_HEARTBEAT_INTERVAL_MS } from "../lib/limits";
 import { SHUTDOWN_DEADLINE_MS } from "../server/app";
-import { ConfigError, loadConfig } from "../server/config";
+import { ConfigError, ENV_VARS, loadConfig } from "../server/config";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const DIR = path.join(ROOT, "deploy/k8s");
@@ -31,18 +31,11 @@ const read = (rel: string) => fs.readFileSync(path.join(ROOT, rel), "utf8");
 
 // TODO(lead): replace with the ENV_VARS export of server/config.ts once core is merged.
 /** Every environment variable Tessera reads (SPEC §2, §9, §12, §14). */
-const APP_ENV_VARS = [
-  "PORT", "DATABASE_URL", "DATA_DIR", "REDIS_URL", "REDIS_SENTINELS", "REDIS_SENTINEL_NAME", "REDIS_PASSWORD",
-  "CANVAS_WIDTH", "CANVAS_HEIGHT", "COOLDOWN_MS", "INSTANCE_ID", "SESSION_SECRET", "ALLOWED_ORIGINS", "LOG_LEVEL",
-  "MAX_CONNECTIONS_PER_IP", "SESSIONS_PER_IP_PER_MIN", "PLACEMENTS_PER_CONNECTION_PER_S", "TRUST_PROXY",
-  "BOARDS_PER_USER_PER_DAY", "ADMIN_TOKEN", "METRICS_TOKEN", "METRICS_PORT",
-  // Not in SPEC §14's list, read by core's server/config.ts: the address METRICS_PORT binds.
-  "METRICS_HOST",
-];
+const APP_ENV_VARS: readonly string[] = ENV_VARS;
 
 /** Paths the probes may use: the health endpoint, and one answered without database or Redis. */
 const HEALTH_PATH = "/api/health";
-const LIVENESS_PATHS = [HEALTH_PATH, "/api/canvas/info"];
+const LIVENESS_PATHS = [HEALTH_PATH, "/api/live"];
 
 // ---------------------------------------------------------------------------------------------
 // Loading: kustomization.yaml's resources, namespace and images, as kustomize applies them.

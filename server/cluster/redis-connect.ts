@@ -34,7 +34,7 @@
 
 import { createClient, createSentinel } from "redis";
 import { REDIS_RECONNECT_MAX_MS, REDIS_RECONNECT_MIN_MS } from "../../lib/limits";
-import { ConfigError } from "../config";
+import { ConfigError } from "../config-error";
 
 // TODO(lead): move these next to REDIS_RECONNECT_* in lib/limits.ts.
 /** How often the sentinel-mode status is re-read (node-redis does not report a lost master client). */

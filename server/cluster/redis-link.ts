@@ -6,10 +6,15 @@
 // while Redis is down a publish fails at once instead of waiting. The subscriber keeps its queue so
 // SUBSCRIBE issued before the first connect waits for it; node-redis resubscribes after reconnects.
 
-import { createClient } from "redis";
-import { REDIS_RECONNECT_MAX_MS, REDIS_RECONNECT_MIN_MS } from "../../lib/limits";
+import type { createClient } from "redis";
 import type { Logger } from "../logger";
+import { createRedisConnections, type RedisConnectOptions, type RedisConnections } from "./redis-connect";
 
+/**
+ * The command API the cluster modules use. In Sentinel mode the publisher is node-redis's Sentinel
+ * client, which has the same command methods (it forwards them to the current master); the two
+ * types are not assignable in TypeScript, so the link presents both as the plain client type.
+ */
 export type RedisClient = ReturnType<typeof createClient>;
 
 /** Counters of one kind of channel (board channels are counted under their kind, not per board). */
@@ -21,18 +26,15 @@ export interface ChannelCounters {
   rejected: number;
 }
 
-export interface RedisLinkOptions {
-  url: string;
+export interface RedisLinkOptions extends Omit<RedisConnectOptions, "onError"> {
   log: Logger;
-  /** Override how the two clients are made (Sentinel); the default connects to `url`. */
-  connect?: () => { pub: RedisClient; sub: RedisClient };
 }
 
 type Handler = (text: string) => void;
 
 export class RedisLink {
   readonly pub: RedisClient;
-  readonly sub: RedisClient;
+  private readonly conns: RedisConnections;
   private isUp = false;
   private closed = false;
   private readonly statusListeners = new Set<(up: boolean) => void>();
@@ -42,22 +44,21 @@ export class RedisLink {
   lastReceiveAt: number | null = null;
 
   constructor(private readonly opts: RedisLinkOptions) {
-    const made = opts.connect?.() ?? defaultClients(opts.url);
-    this.pub = made.pub;
-    this.sub = made.sub;
-    for (const [name, c] of [["publisher", this.pub], ["subscriber", this.sub]] as const) {
-      // Without an error listener a dropped connection would crash the process.
-      c.on("error", (err: Error) => opts.log.debug({ err: err.message, client: name }, "redis error"));
-      c.on("ready", () => this.recheck());
-      c.on("end", () => this.recheck());
-      c.on("reconnecting", () => this.recheck());
-    }
+    const { log, ...connect } = opts;
+    // Every client gets an error listener inside (without one a dropped connection kills the process).
+    this.conns = createRedisConnections({ ...connect, onError: (err) => log.debug({ err: err.message }, "redis error") });
+    this.pub = this.conns.publisher as unknown as RedisClient;
+    this.conns.onStatus(() => this.recheck());
   }
 
-  /** Start connecting in the background; the replica serves its own clients meanwhile. */
+  /** Start connecting in the background (retrying until closed); the replica serves its own clients meanwhile. */
   start(): void {
-    this.pub.connect().catch((err: Error) => this.opts.log.warn({ err: err.message }, "redis publisher connect failed"));
-    this.sub.connect().catch((err: Error) => this.opts.log.warn({ err: err.message }, "redis subscriber connect failed"));
+    this.conns.start();
+  }
+
+  /** Where the link's master is now ("host:port"), or null while it has none. */
+  get master(): string | null {
+    return this.conns.master();
   }
 
   get up(): boolean {
@@ -71,7 +72,7 @@ export class RedisLink {
   }
 
   private recheck(): void {
-    const now = this.pub.isReady && this.sub.isReady && !this.closed;
+    const now = this.conns.ready && !this.closed;
     if (now === this.isUp) return;
     this.isUp = now;
     this.opts.log.info({ redis: now ? "up" : "down" }, now ? "redis is up" : "redis is down: serving local clients only");
@@ -124,7 +125,7 @@ export class RedisLink {
         }
       }
     };
-    const subscribed = this.sub.subscribe(channel, listener);
+    const subscribed = this.conns.subscriber.subscribe(channel, listener);
     if (!this.isUp) {
       subscribed.catch(() => {});
       return unsubscribe;
@@ -138,7 +139,7 @@ export class RedisLink {
     if (!set?.delete(handler) || set.size > 0) return;
     this.handlers.delete(channel);
     if (this.closed) return;
-    await this.sub.unsubscribe(channel).catch((err: Error) => this.opts.log.debug({ err: err.message, channel }, "unsubscribe failed"));
+    this.conns.subscriber.unsubscribe(channel);
   }
 
   /** Channels followed now (tests, /api/stats). */
@@ -168,17 +169,6 @@ export class RedisLink {
     this.closed = true;
     this.handlers.clear();
     this.recheck();
-    await Promise.allSettled([this.pub.close(), this.sub.close()]);
+    await this.conns.close();
   }
-}
-
-function defaultClients(url: string): { pub: RedisClient; sub: RedisClient } {
-  const socket = {
-    connectTimeout: 2_000,
-    reconnectStrategy: (retries: number) => Math.min(REDIS_RECONNECT_MIN_MS * 2 ** retries, REDIS_RECONNECT_MAX_MS),
-  };
-  return {
-    pub: createClient({ url, socket, disableOfflineQueue: true }),
-    sub: createClient({ url, socket }),
-  };
 }

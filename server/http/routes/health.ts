@@ -8,6 +8,10 @@ import type { ApiRouter } from "../router";
 const HEALTH_DB_TIMEOUT_MS = 2_000;
 
 export function healthRoutes(r: ApiRouter, d: ApiDeps): void {
+  // Liveness: the process answers. Never touches the database or Redis, so their outages (which
+  // /api/health reports) do not make an orchestrator restart every replica at once.
+  r.on("GET", "/api/live", (ctx) => sendJson(ctx.res, 200, { status: "alive", instanceId: d.config.instanceId }));
+
   r.on("GET", "/api/health", async (ctx) => {
     let db: "up" | "down" = "up";
     try {
