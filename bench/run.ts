@@ -693,9 +693,11 @@ async function sweep(target: string, workers: WorkerPool, state: SweepState, met
       serverRssMb: rss,
       pass,
     };
-    // On a shared, noisy machine one bad step proves little: a failing step is run once more and
-    // the second result counts (both are kept in the results, the first marked as retried).
-    if (!pass && !retried) {
+    // On a shared, noisy machine one bad step proves little: a step that failed narrowly (nothing
+    // lost or dropped, p99 under twice the bound) is run once more and the second result counts
+    // (both are kept in the results, the first marked as retried). A clear failure is not noise.
+    const narrow = d.missing === 0 && d.closed === 0 && o.acked === o.sent && (s.p99 ?? Infinity) <= 2 * P.p99TargetMs;
+    if (!pass && narrow && !retried) {
       log(`  ${target} @ ${rate}/s failed (p99 ${s.p99} ms, missing ${d.missing}, other CPU ${cpu.other}); running it once more`);
       result.retried.push(step);
       retried = true;
@@ -962,6 +964,12 @@ async function crowdScenario(workers: WorkerPool, replicas: ServerProcess[]): Pr
   const rows: CrowdRow[] = [];
   const skipped: Array<{ n: number; reason: string }> = [];
   const meter = new CpuMeter(() => ({ server: replicas.map((r) => r.pid) }));
+  // One session per user, made once for the largest crowd; each crowd uses the first N (the
+  // previous crowd has left by then, so every user joins afresh).
+  const largest = Math.max(...P.crowd);
+  log(`scenario 6: creating ${largest} sessions (one user each)`);
+  const sessions = await makeSessions(replicas.map((r) => r.url), largest, "crowd-", 16);
+  log(`  ${largest} sessions created (${sessions.perS}/s)`);
   for (const n of P.crowd) {
     const last = rows[rows.length - 1];
     if (last && last.totalBytes * (n / last.n) ** 3 > P.crowdMaxBytes) {
@@ -972,11 +980,9 @@ async function crowdScenario(workers: WorkerPool, replicas: ServerProcess[]): Pr
     }
     log(`scenario 6: crowd of ${n} distinct users joining at ${P.crowdJoinPerS}/s over 2 replicas`);
     await waitFor(async () => (await activeUsers(replicas)).every((u) => u === 0), 30_000, "an empty board before the crowd");
-    const sessions = await makeSessions(replicas.map((r) => r.url), n, `crowd${n}-`, 16);
-    log(`  ${n} sessions created (${sessions.perS}/s)`);
     const t0 = Date.now();
     meter.begin();
-    const conn = connectAllCrowd(workers, replicas, sessions.cookies, n);
+    const conn = connectAllCrowd(workers, replicas, sessions.cookies.slice(0, n), n);
     const joined = await conn;
     const joinSeconds = (Date.now() - t0) / 1000;
     // Converged: every client's last stats and user_list say n users (protocol 2 lists say `total`).
@@ -1082,6 +1088,16 @@ async function fillPlacements(dbUrl: string, n: number, users: number): Promise<
     const r2 = rows[0].boards !== null;
     const t0 = Date.now() - n; // one placement per ms, ending now
     await c.query("begin");
+    await c.query("set local maintenance_work_mem = '512MB'");
+    // Secondary indexes are dropped and rebuilt around the insert (a sorted build instead of
+    // 10,000,000 random B-tree inserts); their definitions come from the catalogue, whatever the schema.
+    const indexes = (
+      await c.query<{ name: string; def: string }>(
+        `select indexname as name, indexdef as def from pg_indexes where schemaname = 'public' and tablename = 'placements'
+         and indexname not in (select conname from pg_constraint where conrelid = 'public.placements'::regclass)`,
+      )
+    ).rows;
+    for (const ix of indexes) await c.query(`drop index "${ix.name}"`);
     await c.query(`insert into users (id, name, created_at) select 'fill-' || i, 'filler ' || i, ${t0} from generate_series(1, ${users}) i on conflict (id) do nothing`);
     await c.query(r2 ? "delete from placements where board_id = 'main'" : "truncate placements");
     if (rows[0].snapshots !== null) await c.query(r2 ? "delete from snapshots where board_id = 'main'" : "truncate snapshots");
@@ -1100,6 +1116,7 @@ async function fillPlacements(dbUrl: string, n: number, users: number): Promise<
       await c.query(`update canvas_meta set seq = ${n} where id = 1`);
       await c.query(`update users set last_placed_at = ${t0 + n} where id like 'fill-%'`);
     }
+    for (const ix of indexes) await c.query(ix.def);
     await c.query("commit");
     // As a live database would be: statistics known, dirty pages written out.
     await c.query("analyze");

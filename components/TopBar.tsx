@@ -204,13 +204,13 @@ export function TopBar() {
           className={`online-pill${stale ? " is-stale" : ""}`}
           data-stale={stale ? "true" : "false"}
           aria-expanded={sidebarOpen}
-          aria-label={`${activeUsers ?? 0} online${localOnly ? " on this server only" : ""}${stale ? " (last known)" : ""} — show people`}
+          aria-label={`${activeUsers ?? "–"} online${localOnly ? " (this server only)" : ""}${stale ? " (last known)" : ""}, show people`}
           title={stale ? "Last known count: the connection is down" : localOnly ? "Redis is down: only the users of this server are counted" : "Active users"}
           onClick={() => useTessera.setState({ sidebarOpen: !sidebarOpen })}
         >
           <UsersIcon />
-          <span data-testid="online-count">{activeUsers ?? "–"}</span>
-          <span className="online-label">online</span>
+          <span data-testid="online-count">{activeUsers ?? "–"}</span> <span className="online-label">online</span>
+          {localOnly && " "}
           {localOnly && (
             <span className="scope-note" data-testid="online-scope" title="Redis is down: only this server's users are counted">
               <span className="scope-long">(this server only)</span>

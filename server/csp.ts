@@ -36,7 +36,9 @@ export function pageSecurityHeaders(projectRoot: string, dev: boolean): Record<s
     `script-src ${scriptSrc}`,
     // React sets style attributes (board transform); Next inlines critical CSS.
     "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
+    // https: so a template overlay may show an image from any https host (issue 14); images only —
+    // scripts, styles and connections stay same-origin, and plain http: images stay blocked.
+    "img-src 'self' data: blob: https:",
     "font-src 'self' data:",
     `connect-src 'self'${dev ? " ws: wss:" : ""}`,
     "object-src 'none'",
