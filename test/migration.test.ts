@@ -138,11 +138,12 @@ async function revision1Database(kind: BackendKind): Promise<{ location: string;
 }
 
 /** What the upgraded database holds outside the Storage interface (tables gone, columns gone). */
-async function catalog(kind: BackendKind, location: string): Promise<{ canvasMeta: boolean; usersColumns: string[]; migrations: number }> {
+async function catalog(kind: BackendKind, location: string): Promise<{ canvasMeta: boolean; usersColumns: string[]; migrations: number; bytewise: string[] }> {
   const text = [
     `select to_regclass('public.canvas_meta') is not null as canvas_meta`,
     `select string_agg(column_name, ',' order by column_name) as cols from information_schema.columns where table_schema = 'public' and table_name = 'users'`,
     `select count(*)::int as n from drizzle.__drizzle_migrations`,
+    `select string_agg(table_name || '.' || column_name, ',' order by table_name, column_name) as cols from information_schema.columns where table_schema = 'public' and collation_name = 'C'`,
   ];
   const rows: Array<Record<string, unknown>> = [];
   if (kind === "pglite") {
@@ -156,7 +157,12 @@ async function catalog(kind: BackendKind, location: string): Promise<{ canvasMet
     for (const t of text) rows.push((await c.query(t)).rows[0]);
     await c.end();
   }
-  return { canvasMeta: rows[0].canvas_meta === true, usersColumns: String(rows[1].cols).split(","), migrations: Number(rows[2].n) };
+  return {
+    canvasMeta: rows[0].canvas_meta === true,
+    usersColumns: String(rows[1].cols).split(","),
+    migrations: Number(rows[2].n),
+    bytewise: String(rows[3].cols).split(","),
+  };
 }
 
 for (const kind of BACKENDS) {
@@ -210,6 +216,18 @@ for (const kind of BACKENDS) {
       expect(after.canvasMeta).toBe(false);
       expect(after.usersColumns).toEqual(["ban_reason", "banned_until", "created_at", "id", "moderator", "name", "sessions_after"]);
       expect(after.migrations).toBe(2);
+      // Ids compare byte by byte (the indexes of the commit path depend on it).
+      expect(after.bytewise).toEqual([
+        "board_users.board_id",
+        "board_users.user_id",
+        "boards.created_by",
+        "boards.id",
+        "mod_log.board_id",
+        "placements.board_id",
+        "placements.user_id",
+        "snapshots.board_id",
+        "users.id",
+      ]);
     }, 120_000); // three embedded databases opened one after the other: slow on a busy machine
   });
 }
