@@ -7,7 +7,7 @@
 
 import type { Page } from "@playwright/test";
 import { PALETTE } from "../lib/palette";
-import { encodeIndexedPng } from "../server/png";
+import { encodeIndexedPng } from "../server/canvas/png";
 import { expect, test } from "./fixtures";
 import { clickPixel, pixelOnScreen, zoomOf, type TesseraDebug } from "./helpers";
 
