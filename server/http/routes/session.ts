@@ -27,6 +27,9 @@ export function sessionRoutes(r: ApiRouter, d: ApiDeps): void {
 
   r.on("GET", "/api/session", async (ctx) => {
     const s = await withDb(d, () => d.sessions.sessionOf(ctx.req));
+    // `optional=1`: "no session" is an expected answer for a page on its first visit, not an error
+    // (browsers log every 4xx of a fetch to the console).
+    if (!s && ctx.url.searchParams.get("optional") === "1") return sendJson(ctx.res, 200, { user: null });
     if (!s) throw new HttpError(401, "no_session", "no valid session: POST /api/session with a name first");
     // Sliding expiry: a session in use is renewed before it runs out.
     const headers: Record<string, string> = d.sessions.needsRenewal(s.token) ? { "Set-Cookie": d.sessions.cookieHeader(s.user.id, ctx.https) } : {};
