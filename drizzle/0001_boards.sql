@@ -131,12 +131,16 @@ BEGIN
 		SELECT r.ord, r.user_id, r.x, r.y, r.color
 		FROM unnest(p_users, p_xs, p_ys, p_colors) WITH ORDINALITY AS r(user_id, x, y, color, ord)
 	),
+	-- A join, not "user_id = ANY (p_users)": that would be tested against every element of the
+	-- array for each row it reads, and a cached plan made while the table was small reads them all.
 	prev AS (
-		SELECT bu."user_id", bu."last_placed_at" FROM "board_users" bu
-		WHERE bu."board_id" = p_board AND bu."user_id" = ANY (p_users)
+		SELECT bu."user_id", bu."last_placed_at"
+		FROM (SELECT DISTINCT g.u FROM unnest(p_users) AS g(u)) ru
+		JOIN "board_users" bu ON bu."board_id" = p_board AND bu."user_id" = ru.u
 	),
+	-- Bans in force (few; partial index on banned_until), hash-joined to the group.
 	ban AS (
-		SELECT u."id", u."banned_until" FROM "users" u WHERE u."id" = ANY (p_users) AND u."banned_until" IS NOT NULL
+		SELECT u."id", u."banned_until" FROM "users" u WHERE u."banned_until" > v_now
 	),
 	dec AS (
 		SELECT req.ord, req.user_id, req.x, req.y, req.color, prev."last_placed_at" AS last, ban."banned_until",
