@@ -327,3 +327,110 @@ export class SentinelProcess {
     this.proc = null;
   }
 }
+
+/** A flat RESP array of alternating names and values (SENTINEL master / replicas / sentinels entries) as a map. */
+export function respFields(v: RespValue): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!Array.isArray(v)) return out;
+  for (let i = 0; i + 1 < v.length; i += 2) out[String(v[i])] = String(v[i + 1]);
+  return out;
+}
+
+export interface SentinelTopologyOptions {
+  masterName: string;
+  /** Password of the master and its replica (`--requirepass` and `--masterauth`). */
+  password?: string;
+  /** The sentinels' own password. */
+  sentinelPassword?: string;
+  downAfterMs: number;
+  failoverTimeoutMs: number;
+}
+
+/**
+ * A Redis master, one replica of it, and three sentinels (quorum 2) monitoring it, all on free
+ * ports; start() returns once every sentinel knows the replica (in sync) and the two other
+ * sentinels, which a failover needs.
+ */
+export class SentinelTopology {
+  static readonly SENTINELS = 3;
+  static readonly QUORUM = 2;
+
+  private constructor(
+    readonly opts: SentinelTopologyOptions,
+    readonly master: RedisProcess,
+    readonly replica: RedisProcess,
+    readonly sentinels: SentinelProcess[],
+  ) {}
+
+  /** `dir` holds the sentinels' config files and the replica's synced RDB; the caller removes it. */
+  static async start(dir: string, opts: SentinelTopologyOptions): Promise<SentinelTopology> {
+    // --dir: a replica writes the RDB it syncs from its master into its working directory.
+    const auth = opts.password ? ["--requirepass", opts.password, "--masterauth", opts.password] : [];
+    const nodeArgs = [...auth, "--dir", dir];
+    const master = await RedisProcess.start(nodeArgs);
+    const replica = await RedisProcess.start([...nodeArgs, "--replicaof", "127.0.0.1", String(master.port)]);
+    const sentinels: SentinelProcess[] = [];
+    const t = new SentinelTopology(opts, master, replica, sentinels);
+    try {
+      for (let i = 0; i < SentinelTopology.SENTINELS; i++) {
+        sentinels.push(
+          await SentinelProcess.start(dir, {
+            masterName: opts.masterName,
+            masterPort: master.port,
+            quorum: SentinelTopology.QUORUM,
+            downAfterMs: opts.downAfterMs,
+            failoverTimeoutMs: opts.failoverTimeoutMs,
+            authPass: opts.password,
+            requirePass: opts.sentinelPassword,
+          }),
+        );
+      }
+      await waitFor(
+        async () => {
+          const info = await redisQuery(replica.port, ["INFO", "replication"], opts.password);
+          if (typeof info !== "string" || !info.includes("master_link_status:up")) return false;
+          for (const s of sentinels) {
+            const replicas = await s.query("replicas", opts.masterName);
+            const peers = await s.query("sentinels", opts.masterName);
+            if (!Array.isArray(replicas) || !Array.isArray(peers) || peers.length !== SentinelTopology.SENTINELS - 1) return false;
+            if (!replicas.some((r) => respFields(r).port === String(replica.port) && respFields(r).flags === "slave")) return false;
+          }
+          return true;
+        },
+        30_000,
+        "every sentinel to know the replica and the other sentinels",
+      );
+    } catch (err) {
+      await t.stop();
+      throw err;
+    }
+    return t;
+  }
+
+  /** `host:port,…` of the sentinels, as REDIS_SENTINELS takes it. */
+  get sentinelList(): string {
+    return this.sentinels.map((s) => `127.0.0.1:${s.port}`).join(",");
+  }
+
+  /** The master's port as every sentinel names it (SENTINEL GET-MASTER-ADDR-BY-NAME), or null while they differ or do not answer. */
+  async agreedMasterPort(): Promise<number | null> {
+    const ports = await Promise.all(
+      this.sentinels.map(async (s) => {
+        const addr = await s.query("get-master-addr-by-name", this.opts.masterName);
+        return Array.isArray(addr) ? Number(addr[1]) : null;
+      }),
+    );
+    return ports.every((p) => p !== null && p === ports[0]) ? ports[0] : null;
+  }
+
+  /** The `ROLE` a Redis node reports ("master", "slave"), or null when it does not answer. */
+  async role(node: RedisProcess): Promise<string | null> {
+    const role = await redisQuery(node.port, ["ROLE"], this.opts.password);
+    return Array.isArray(role) && typeof role[0] === "string" ? role[0] : null;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.sentinels.map((s) => s.stop()));
+    await Promise.all([this.master.stop(), this.replica.stop()]);
+  }
+}

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../server/config";
 import { createRedisConnections, parseSentinels, type RedisConnections, validateRedisOptions } from "../server/cluster/redis-connect";
 import { tempDir } from "./helpers";
-import { RedisProcess, redisQuery, type RespValue, SentinelProcess } from "./processes";
+import { RedisProcess, redisQuery, respFields, type SentinelProcess, SentinelTopology } from "./processes";
 import { waitFor } from "./wait";
 
 const NAME = "tessera-main";
@@ -20,14 +20,6 @@ const DOWN_AFTER_MS = 1_000;
 const FAILOVER_TIMEOUT_MS = 3_000;
 /** Load: one message per this many ms through the module's publisher. */
 const PUBLISH_EVERY_MS = 10;
-
-/** A flat RESP array of alternating names and values (SENTINEL replicas / sentinels entries) as a map. */
-function fields(v: RespValue): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!Array.isArray(v)) return out;
-  for (let i = 0; i + 1 < v.length; i += 2) out[String(v[i])] = String(v[i + 1]);
-  return out;
-}
 
 describe("parseSentinels (REDIS_SENTINELS)", () => {
   it("reads host:port lists: names, IPv4, bracketed IPv6, spaces around entries", () => {
@@ -105,53 +97,27 @@ function recorder() {
 
 describe("Redis Sentinel: a kill -9 of the master is followed without a restart", () => {
   let dir = "";
+  let topology: SentinelTopology | undefined;
   let master: RedisProcess;
   let replica: RedisProcess;
-  const sentinels: SentinelProcess[] = [];
+  let sentinels: SentinelProcess[] = [];
   let conns: RedisConnections | undefined;
 
   beforeAll(async () => {
     dir = tempDir("tessera-sentinel-");
-    // --dir: a replica writes the RDB it syncs from its master into its working directory.
-    const nodeArgs = ["--requirepass", REDIS_PASSWORD, "--masterauth", REDIS_PASSWORD, "--dir", dir];
-    master = await RedisProcess.start(nodeArgs);
-    replica = await RedisProcess.start([...nodeArgs, "--replicaof", "127.0.0.1", String(master.port)]);
-    for (let i = 0; i < 3; i++) {
-      sentinels.push(
-        await SentinelProcess.start(dir, {
-          masterName: NAME,
-          masterPort: master.port,
-          quorum: 2,
-          downAfterMs: DOWN_AFTER_MS,
-          failoverTimeoutMs: FAILOVER_TIMEOUT_MS,
-          authPass: REDIS_PASSWORD,
-          requirePass: SENTINEL_PASSWORD,
-        }),
-      );
-    }
-    // A failover needs every sentinel to know the replica (in sync) and the two other sentinels.
-    await waitFor(
-      async () => {
-        const info = await redisQuery(replica.port, ["INFO", "replication"], REDIS_PASSWORD);
-        if (typeof info !== "string" || !info.includes("master_link_status:up")) return false;
-        for (const s of sentinels) {
-          const replicas = await s.query("replicas", NAME);
-          const peers = await s.query("sentinels", NAME);
-          if (!Array.isArray(replicas) || !Array.isArray(peers) || peers.length !== 2) return false;
-          if (!replicas.some((r) => fields(r).port === String(replica.port) && fields(r).flags === "slave")) return false;
-        }
-        return true;
-      },
-      30_000,
-      "every sentinel to know the replica and the other sentinels",
-    );
+    topology = await SentinelTopology.start(dir, {
+      masterName: NAME,
+      password: REDIS_PASSWORD,
+      sentinelPassword: SENTINEL_PASSWORD,
+      downAfterMs: DOWN_AFTER_MS,
+      failoverTimeoutMs: FAILOVER_TIMEOUT_MS,
+    });
+    ({ master, replica, sentinels } = topology);
   }, 60_000);
 
   afterAll(async () => {
     await conns?.close();
-    await Promise.all(sentinels.map((s) => s.stop()));
-    await master?.stop();
-    await replica?.stop();
+    await topology?.stop();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -218,7 +184,7 @@ describe("Redis Sentinel: a kill -9 of the master is followed without a restart"
       const switched = waitFor(
         async () => {
           for (const s of sentinels) {
-            if (!switchedAt.has(s.port) && fields(await s.query("master", NAME)).port === String(replica.port)) switchedAt.set(s.port, Date.now());
+            if (!switchedAt.has(s.port) && respFields(await s.query("master", NAME)).port === String(replica.port)) switchedAt.set(s.port, Date.now());
           }
           return switchedAt.size === sentinels.length;
         },

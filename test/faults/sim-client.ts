@@ -1,11 +1,12 @@
 // A simulated browser for fault runs: starts from GET /api/canvas, applies PIXELS records to its own
 // Board, reconnects (to the next replica) with `sync` after losing its socket, reloads on `resync`,
-// and places pixels at its own pace, recording every ack. Every random choice (where, which colour,
+// and places pixels at its own pace, recording every ack and every Redis status it is told (the
+// page's badge: `live` while Redis is up, `degraded` while down). Every random choice (where, which colour,
 // how long to wait) comes from the seeded stream it is given, so a failing run can be replayed.
 
 import WebSocket from "ws";
 import { Board } from "../../lib/canvas";
-import { decodePixels, parseServerMessage, type ServerMessage } from "../../lib/protocol";
+import { decodePixels, MAIN_BOARD, parseServerMessage, PROTOCOL_VERSION, type RedisStatus, type ServerMessage } from "../../lib/protocol";
 import { randInt } from "../prng";
 import type { AckedPlacement } from "./checks";
 
@@ -27,6 +28,10 @@ export class SimClient {
   stayedConnected = true;
   readonly acked: AckedPlacement[] = [];
   readonly rejects: Record<string, number> = {};
+  /** Redis status as the server told it: `welcome.redis`, then every `status` message, with arrival times. */
+  readonly redisStatus: Array<{ redis: RedisStatus; at: number }> = [];
+  /** Protocol expectations the server broke (SPEC §4, revision 2); a run fails when any is here. */
+  readonly problems: string[] = [];
   private ws: WebSocket | null = null;
   private replica = 0;
   private running = true;
@@ -39,7 +44,7 @@ export class SimClient {
     readonly name: string,
     readonly userId: string,
     private readonly cookie: string,
-    private readonly replicas: () => SimReplica[],
+    private readonly replicas: () => readonly SimReplica[],
     firstReplica: number,
     width: number,
     height: number,
@@ -113,12 +118,17 @@ export class SimClient {
     switch (msg.type) {
       case "welcome":
         this.welcomed = true;
+        this.redisStatus.push({ redis: msg.redis, at: Date.now() });
+        this.checkWelcome(msg, target);
         if (msg.seq > this.board.seq) this.send({ type: "sync", since: this.board.seq });
         break;
       case "resync":
         this.loading ??= this.loadSnapshot()
           .then(() => this.send({ type: "sync", since: this.board.seq }))
           .finally(() => (this.loading = null));
+        break;
+      case "status":
+        this.redisStatus.push({ redis: msg.redis, at: Date.now() });
         break;
       case "ack":
       case "reject": {
@@ -136,6 +146,28 @@ export class SimClient {
       default:
         break;
     }
+  }
+
+  private checkWelcome(msg: Extract<ServerMessage, { type: "welcome" }>, target: SimReplica): void {
+    const where = `${this.name} on ${target.id}`;
+    if (msg.protocol !== PROTOCOL_VERSION) this.problems.push(`${where}: welcome.protocol ${msg.protocol}, expected ${PROTOCOL_VERSION}`);
+    if (msg.board?.id !== MAIN_BOARD) this.problems.push(`${where}: welcome.board.id ${JSON.stringify(msg.board?.id)} on /ws without a board`);
+    if (msg.width !== this.board.width || msg.height !== this.board.height) {
+      this.problems.push(`${where}: welcome says ${msg.width}×${msg.height}, the board is ${this.board.width}×${this.board.height}`);
+    }
+    if (msg.user?.id !== this.userId) this.problems.push(`${where}: welcome.user.id ${JSON.stringify(msg.user?.id)} is not the session's user`);
+    if (msg.instanceId !== target.id) this.problems.push(`${where}: welcome.instanceId ${msg.instanceId}`);
+  }
+
+  /**
+   * When this client was told Redis is up again after `since`, having been told it was down after
+   * `since` (its badge back to `live` after a `degraded`); null when it was not told both.
+   */
+  liveAgainAfter(since: number): number | null {
+    const after = this.redisStatus.filter((s) => s.at >= since);
+    const down = after.findIndex((s) => s.redis === "down");
+    if (down < 0) return null;
+    return after.slice(down + 1).find((s) => s.redis === "up")?.at ?? null;
   }
 
   private send(obj: unknown): void {
