@@ -131,17 +131,14 @@ BEGIN
 		SELECT r.ord, r.user_id, r.x, r.y, r.color
 		FROM unnest(p_users, p_xs, p_ys, p_colors) WITH ORDINALITY AS r(user_id, x, y, color, ord)
 	),
-	-- A join, not "user_id = ANY (p_users)": that would be tested against every element of the
-	-- array for each row it reads, and a cached plan made while the table was small reads them all.
-	prev AS (
-		SELECT bu."user_id", bu."last_placed_at"
-		FROM (SELECT DISTINCT g.u FROM unnest(p_users) AS g(u)) ru
-		JOIN "board_users" bu ON bu."board_id" = p_board AND bu."user_id" = ru.u
-	),
-	-- Bans in force (few; partial index on banned_until), hash-joined to the group.
+	-- Bans in force (few; partial index on banned_until).
 	ban AS (
 		SELECT u."id", u."banned_until" FROM "users" u WHERE u."banned_until" > v_now
 	),
+	-- Each request looks its user's row up by primary key (LIMIT 1 keeps the subquery a per-row
+	-- probe). The function's plans are cached, made once per connection without knowing the
+	-- group's size or, on PGlite (no autovacuum), the table's: a join the planner may choose would
+	-- have plans that read every user of the board, or the group once per request.
 	dec AS (
 		SELECT req.ord, req.user_id, req.x, req.y, req.color, prev."last_placed_at" AS last, ban."banned_until",
 			CASE
@@ -153,7 +150,11 @@ BEGIN
 				WHEN p_cooldown > 0 AND row_number() OVER (PARTITION BY req.user_id ORDER BY req.ord) > 1 THEN 'cooldown'
 				ELSE 'ok'
 			END AS code
-		FROM req LEFT JOIN prev ON prev."user_id" = req.user_id LEFT JOIN ban ON ban."id" = req.user_id
+		FROM req
+		LEFT JOIN LATERAL (
+			SELECT bu."last_placed_at" FROM "board_users" bu WHERE bu."board_id" = p_board AND bu."user_id" = req.user_id LIMIT 1
+		) prev ON true
+		LEFT JOIN ban ON ban."id" = req.user_id
 	),
 	acc AS (
 		SELECT dec.ord, dec.user_id, dec.x, dec.y, dec.color, v_base + row_number() OVER (ORDER BY dec.ord) AS seq
