@@ -108,7 +108,7 @@ describe("fault injection", () => {
     r.mark("replica r2 restarted");
 
     // --- Quiesce, collect, check.
-    const o = await r.finish({ from: outageFrom, to: outageTo });
+    const o = await r.finish([{ from: outageFrom, to: outageTo }]);
     observed = o;
     const results = checkGuarantees(o);
     console.log(r.report("Fault run", o, results, `Redis catch-up ${catchUpMs} ms, graceful exit ${exitMs} ms`));

@@ -349,7 +349,9 @@ export interface SentinelTopologyOptions {
 /**
  * A Redis master, one replica of it, and three sentinels (quorum 2) monitoring it, all on free
  * ports; start() returns once every sentinel knows the replica (in sync) and the two other
- * sentinels, which a failover needs.
+ * sentinels, which a failover needs. `master` and `replica` name the processes as started: after a
+ * failover the roles are swapped, and a killed node restarted with start() comes back as a master
+ * that the sentinels turn into a replica (see awaitReplica).
  */
 export class SentinelTopology {
   static readonly SENTINELS = 3;
@@ -362,13 +364,18 @@ export class SentinelTopology {
     readonly sentinels: SentinelProcess[],
   ) {}
 
-  /** `dir` holds the sentinels' config files and the replica's synced RDB; the caller removes it. */
+  /** `dir` holds the sentinels' config files and each node's RDB files; the caller removes it. */
   static async start(dir: string, opts: SentinelTopologyOptions): Promise<SentinelTopology> {
-    // --dir: a replica writes the RDB it syncs from its master into its working directory.
     const auth = opts.password ? ["--requirepass", opts.password, "--masterauth", opts.password] : [];
-    const nodeArgs = [...auth, "--dir", dir];
-    const master = await RedisProcess.start(nodeArgs);
-    const replica = await RedisProcess.start([...nodeArgs, "--replicaof", "127.0.0.1", String(master.port)]);
+    // --dir: a replica writes the RDB it syncs from its master into its working directory; each node
+    // has its own, so a restarted node never loads another's file.
+    const nodeArgs = (name: string) => {
+      const d = path.join(dir, name);
+      fs.mkdirSync(d, { recursive: true });
+      return [...auth, "--dir", d];
+    };
+    const master = await RedisProcess.start(nodeArgs("node-a"));
+    const replica = await RedisProcess.start([...nodeArgs("node-b"), "--replicaof", "127.0.0.1", String(master.port)]);
     const sentinels: SentinelProcess[] = [];
     const t = new SentinelTopology(opts, master, replica, sentinels);
     try {
@@ -385,26 +392,35 @@ export class SentinelTopology {
           }),
         );
       }
-      await waitFor(
-        async () => {
-          const info = await redisQuery(replica.port, ["INFO", "replication"], opts.password);
-          if (typeof info !== "string" || !info.includes("master_link_status:up")) return false;
-          for (const s of sentinels) {
-            const replicas = await s.query("replicas", opts.masterName);
-            const peers = await s.query("sentinels", opts.masterName);
-            if (!Array.isArray(replicas) || !Array.isArray(peers) || peers.length !== SentinelTopology.SENTINELS - 1) return false;
-            if (!replicas.some((r) => respFields(r).port === String(replica.port) && respFields(r).flags === "slave")) return false;
-          }
-          return true;
-        },
-        30_000,
-        "every sentinel to know the replica and the other sentinels",
-      );
+      await t.awaitReplica(replica);
     } catch (err) {
       await t.stop();
       throw err;
     }
     return t;
+  }
+
+  /**
+   * Wait until `node` is a replica in sync with the current master and every sentinel lists it as
+   * one and knows the other sentinels: from then on a failover can promote it.
+   */
+  async awaitReplica(node: RedisProcess, timeoutMs = 30_000): Promise<void> {
+    const name = this.opts.masterName;
+    await waitFor(
+      async () => {
+        const info = await redisQuery(node.port, ["INFO", "replication"], this.opts.password);
+        if (typeof info !== "string" || !info.includes("master_link_status:up")) return false;
+        for (const s of this.sentinels) {
+          const replicas = await s.query("replicas", name);
+          const peers = await s.query("sentinels", name);
+          if (!Array.isArray(replicas) || !Array.isArray(peers) || peers.length !== SentinelTopology.SENTINELS - 1) return false;
+          if (!replicas.some((r) => respFields(r).port === String(node.port) && respFields(r).flags === "slave")) return false;
+        }
+        return true;
+      },
+      timeoutMs,
+      `redis :${node.port} in sync as a replica, and known as one by every sentinel`,
+    );
   }
 
   /** `host:port,…` of the sentinels, as REDIS_SENTINELS takes it. */

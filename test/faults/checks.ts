@@ -35,7 +35,8 @@ export interface Observed {
   db: DbPlacement[];
   replicaBoards: Array<{ replica: string; seq: number; bytes: Uint8Array }>;
   clients: ClientOutcome[];
-  outage: { from: number; to: number } | null;
+  /** Redis outages (local times, ms) during which guarantee 5 asks for acks on every replica. */
+  outages: Array<{ from: number; to: number }>;
   replicas: string[];
 }
 
@@ -114,14 +115,13 @@ export function checkGuarantees(o: Observed): CheckResult[] {
     detail: `${byUser.size} users, closest gap ${closest === Infinity ? "-" : closest} ms (cooldown ${o.cooldownMs} ms), ${violations} violations`,
   });
 
-  // 5. Local service survives Redis: acks on every replica during the outage.
-  if (o.outage) {
-    const { from, to } = o.outage;
-    const during = o.replicas.map((rep) => ({ rep, n: o.acked.filter((a) => a.replica === rep && a.at > from && a.at < to).length }));
+  // 5. Local service survives Redis: acks on every replica during every outage.
+  if (o.outages.length > 0) {
+    const during = o.outages.map(({ from, to }) => o.replicas.map((rep) => ({ rep, n: o.acked.filter((a) => a.replica === rep && a.at > from && a.at < to).length })));
     results.push({
       guarantee: "5 service during Redis outage",
-      ok: during.every((d) => d.n > 0),
-      detail: during.map((d) => `${d.rep}: ${d.n}`).join(", "),
+      ok: during.every((outage) => outage.every((d) => d.n > 0)),
+      detail: during.map((outage, i) => (during.length > 1 ? `outage ${i + 1}: ` : "") + outage.map((d) => `${d.rep}: ${d.n}`).join(", ")).join("; "),
     });
   }
   return results;

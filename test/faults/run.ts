@@ -144,9 +144,9 @@ export class FaultRun {
 
   /**
    * Stop placing, wait until every client and replica has the database's last seq, and collect what
-   * the checks read. `outage`: the Redis outage whose local service guarantee 5 checks, if any.
+   * the checks read. `outages`: the Redis outages whose local service guarantee 5 checks.
    */
-  async finish(outage: Observed["outage"]): Promise<Observed> {
+  async finish(outages: Observed["outages"]): Promise<Observed> {
     this.stopped = true;
     await Promise.all(this.loops);
     const finalSeq = await dbMaxSeq(this.dbUrl);
@@ -169,7 +169,7 @@ export class FaultRun {
       db: await readDb(this.dbUrl),
       replicaBoards,
       clients: this.clients.map((c) => ({ name: c.name, startSeq: c.startSeq, stayedConnected: c.stayedConnected, board: c.board })),
-      outage,
+      outages,
       replicas: this.replicas.map((r) => r.id),
     };
   }
@@ -234,12 +234,12 @@ export function injectedFaults(o: Observed): Array<{ fault: string; mustFail: st
   const rows = o.db.slice();
   rows[1] = { ...rows[1], userId: rows[0].userId, placedAt: rows[0].placedAt + o.cooldownMs - 1 };
   cases.push({ fault: "two accepts 1 ms inside the cooldown", mustFail: ["4 exact cooldown"], observed: { ...o, db: rows } });
-  // One replica that acked nothing while Redis was away.
-  if (o.outage) {
-    const { from, to } = o.outage;
+  // One replica that acked nothing during the last Redis outage (the others keep theirs).
+  if (o.outages.length > 0) {
+    const { from, to } = o.outages[o.outages.length - 1];
     const silent = o.replicas[0];
     cases.push({
-      fault: `${silent} silent during the outage`,
+      fault: `${silent} silent during outage ${o.outages.length}`,
       mustFail: ["5 service during Redis outage"],
       observed: { ...o, acked: o.acked.filter((a) => !(a.replica === silent && a.at > from && a.at < to)) },
     });
