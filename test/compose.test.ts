@@ -2,19 +2,20 @@
 // checked without a Docker engine:
 //  1. statically, against the app itself: every replica's environment, interpolated from
 //     .env.example, passes the app's own loadConfig(); its URLs point at the compose services with the
-//     right ports and passwords; nginx balances over exactly the app services on the app's port and
-//     upgrades /ws; the image runs the production server with what it needs;
+//     right ports and passwords; nginx balances over exactly the app services on the app's port,
+//     upgrades /ws and never forwards /metrics; the image runs the production server with what it needs;
 //  2. live: the same nginx.conf text (hosts and ports substituted) under a real nginx in front of
 //     real replicas with the compose environment, a real PostgreSQL and a password-protected Redis.
 
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
+import http from "node:http";
 import { builtinModules } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { loadConfig } from "../server/config";
+import { ENV_VARS, loadConfig } from "../server/config";
 import { freshPgDatabase, newSession, TestClient, tempDir, waitFor } from "./helpers";
 import { freePort, RedisProcess, ReplicaProcess } from "./processes";
 
@@ -134,6 +135,7 @@ interface Service {
   depends_on?: string[] | Record<string, { condition?: string }>;
   healthcheck?: { test?: string | string[]; disable?: boolean };
   ports?: Array<string | { target: number; published?: string | number }>;
+  expose?: Array<string | number>;
   volumes?: Array<string | { type?: string; source?: string; target?: string }>;
   env_file?: string | string[];
 }
@@ -443,15 +445,30 @@ describe("docker-compose.yml against the app", () => {
   });
 
   it("names only variables the app reads (no typos that would silently fall back to defaults)", () => {
+    // ENV_VARS is the app's own list; each name in it is really read by server/config.ts.
     const configSrc = read("server/config.ts");
-    const known = new Set([
-      ...[...configSrc.matchAll(/env\.([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]),
-      ...[...configSrc.matchAll(/env,\s*"([A-Z][A-Z0-9_]*)"/g)].map((m) => m[1]),
-    ]);
-    expect(known.has("DATABASE_URL") && known.has("PORT")).toBe(true);
-    for (const name of appNames) {
-      for (const key of Object.keys(appEnv(name))) expect(known, `${name}: ${key} is read by server/config.ts`).toContain(key);
+    for (const v of ENV_VARS) {
+      expect(new RegExp(`env\\.${v}\\b|env,\\s*"${v}"`).test(configSrc), `server/config.ts reads ${v} (listed in ENV_VARS)`).toBe(true);
     }
+    for (const name of appNames) {
+      for (const key of Object.keys(appEnv(name))) expect(ENV_VARS as readonly string[], `${name}: ${key} is one of the app's ENV_VARS`).toContain(key);
+    }
+  });
+
+  it("keeps /metrics private: a metrics port exposed to the compose network only, the token optional", () => {
+    for (const name of appNames) {
+      const config = appConfig(name);
+      expect(config.metricsPort, `${name}: METRICS_PORT is set for the network's Prometheus`).not.toBeNull();
+      expect(config.metricsPort, `${name}: the metrics port is not the app's port`).not.toBe(config.port);
+      expect(config.metricsPort).toBeGreaterThan(0);
+      // Listening on every interface is only private because the port is never published on the host.
+      expect((services[name].expose ?? []).map(String), `${name} exposes METRICS_PORT to the compose network`).toContain(String(config.metricsPort));
+      expect(services[name].ports, `${name} publishes nothing on the host`).toBeUndefined();
+      // METRICS_TOKEN comes from .env (empty there by default: not on the app port at all).
+      expect(config.metricsToken, `${name}: .env.example sets no metrics token`).toBeNull();
+      expect(rawCompose.services[name].environment as Record<string, string>).toMatchObject({ METRICS_TOKEN: "${METRICS_TOKEN:-}" });
+    }
+    expect(loadConfig({ ...appEnv(appNames[0]), METRICS_TOKEN: "a-token-of-sixteen+" }).metricsToken).toBe("a-token-of-sixteen+");
   });
 
   it("points DATABASE_URL at the postgres service and REDIS_URL at the redis service, with their credentials", () => {
@@ -553,13 +570,22 @@ describe("docker-compose.yml against the app", () => {
 });
 
 describe(`${nginxRel} against the compose services`, () => {
+  /** Locations that forward to the replicas (the others answer by themselves). */
+  const proxied = () => all(nginxServer.block, "location").filter((l) => one(l.block, "proxy_pass"));
   const upstreamName = () => {
-    const pass = all(nginxServer.block, "location").map((l) => one(l.block, "proxy_pass")?.args[0]);
-    expect(pass.every(Boolean), "every location proxies").toBe(true);
-    const names = new Set(pass.map((p) => /^http:\/\/([^/:]+)\/?$/.exec(p!)?.[1]));
+    const pass = proxied().map((l) => one(l.block, "proxy_pass")!.args[0]);
+    const names = new Set(pass.map((p) => /^http:\/\/([^/:]+)\/?$/.exec(p)?.[1]));
     expect(names.size, "all locations use one upstream").toBe(1);
     return [...names][0]!;
   };
+
+  it("either proxies a location to the replicas or answers it itself: only /metrics, with 404", () => {
+    const own = all(nginxServer.block, "location").filter((l) => !one(l.block, "proxy_pass"));
+    expect(own.map((l) => l.args.join(" "))).toEqual(["^~ /metrics"]);
+    expect(one(own[0].block, "return")?.args[0]).toBe("404");
+    // A prefix location that wins over every regular expression: nothing under /metrics is proxied.
+    expect(proxied().every((l) => !l.args[l.args.length - 1].startsWith("/metrics"))).toBe(true);
+  });
 
   it("balances over exactly the app services, on the port the app listens on", () => {
     const up = all(nginx, "upstream").find((u) => u.args[0] === upstreamName());
@@ -585,7 +611,7 @@ describe(`${nginxRel} against the compose services`, () => {
   });
 
   it("tells the app the client address, scheme and host:port on every location", () => {
-    for (const loc of all(nginxServer.block, "location")) {
+    for (const loc of proxied()) {
       const h = proxyHeaders(loc, nginxServer);
       const where = `location ${loc.args.join(" ")}`;
       expect(h.get("x-forwarded-for"), `${where}: X-Forwarded-For`).toBeTruthy();
@@ -706,6 +732,20 @@ function ensureNginx(): { bin: string | null; reason: string } {
   return { bin, reason: bin ? "" : "nginx is not installed and `apt-get install nginx` failed" };
 }
 
+/** A GET with the path sent exactly as given (fetch would normalise dot segments and slashes first). */
+function rawGet(port: number, pathname: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: "127.0.0.1", port, path: pathname, headers }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
 const nginxBin = ensureNginx();
 if (!nginxBin.bin) console.warn(`compose.test.ts: SKIPPING the live load-balancer tests: ${nginxBin.reason}`);
 
@@ -719,6 +759,8 @@ describe.skipIf(!nginxBin.bin)("the compose topology live: nginx with deploy/ngi
   let workDir = "";
   let lbUrl = "";
   let lbPort = 0;
+  const metricsPorts = new Map<string, number>();
+  const METRICS_TOKEN = "compose-test-metrics-token";
 
   const connect = async (cookie: string, headers: Record<string, string> = {}) => {
     const c = await TestClient.connect(lbUrl, cookie, headers);
@@ -731,16 +773,28 @@ describe.skipIf(!nginxBin.bin)("the compose topology live: nginx with deploy/ngi
     const password = redisPassword()!;
     [db, redis] = await Promise.all([freshPgDatabase(), RedisProcess.start(["--requirepass", password])]);
 
-    // The replicas get the compose environment, with only the service hosts mapped to this machine.
+    // The replicas get the compose environment, with only the service hosts mapped to this machine,
+    // each metrics listener on a port of its own on loopback (the compose network's stand-in), and a
+    // metrics token, so that a /metrics request nginx forwarded would be answered.
     const started = await Promise.all(
-      appNames.map((name) => {
+      appNames.map(async (name) => {
         const env = appEnv(name);
         const redisUrl = new URL(env.REDIS_URL);
         redisUrl.hostname = "127.0.0.1";
         redisUrl.port = String(redis!.port);
+        const metricsPort = await freePort();
+        metricsPorts.set(env.INSTANCE_ID, metricsPort);
         return ReplicaProcess.start({
           instanceId: env.INSTANCE_ID,
-          env: { ...env, DATABASE_URL: db!.url, REDIS_URL: redisUrl.toString(), LOG_LEVEL: "warn" },
+          env: {
+            ...env,
+            DATABASE_URL: db!.url,
+            REDIS_URL: redisUrl.toString(),
+            LOG_LEVEL: "warn",
+            METRICS_PORT: String(metricsPort),
+            METRICS_HOST: "127.0.0.1",
+            METRICS_TOKEN,
+          },
         });
       }),
     );
@@ -873,6 +927,35 @@ describe.skipIf(!nginxBin.bin)("the compose topology live: nginx with deploy/ngi
     expect(res.status).toBe(200);
     const httpSeq = ((await res.json()) as { seq: number }).seq;
     for (const c of conns) await c.waitForSeqs([seq, httpSeq]);
+  });
+
+  it("never forwards /metrics, while each replica serves it on its metrics port and to the token", async () => {
+    const bearer = { authorization: `Bearer ${METRICS_TOKEN}` };
+    // What nginx must keep out of reach: each replica answers the token on its own port, and
+    // anyone on its metrics port (the compose network's Prometheus).
+    for (const r of replicas) {
+      const direct = await fetch(`${r.url}/metrics`, { headers: bearer });
+      expect(direct.status, `${r.instanceId}: /metrics with the token on the app port`).toBe(200);
+      expect(await direct.text()).toMatch(/^# HELP /m);
+      const scraped = await fetch(`http://127.0.0.1:${metricsPorts.get(r.instanceId)}/metrics`);
+      expect(scraped.status, `${r.instanceId}: /metrics on METRICS_PORT`).toBe(200);
+      expect(await scraped.text()).toMatch(/^# HELP /m);
+    }
+    // Through the load balancer: 404 for every spelling, with or without the token, on every replica
+    // (a few rounds: least_conn spreads plain requests round robin).
+    const spellings = ["/metrics", "/metrics?x=1", "/metrics/", "/%6Detrics", "//metrics", "/api/../metrics", "/./metrics"];
+    for (let round = 0; round < appNames.length; round++) {
+      for (const p of spellings) {
+        for (const headers of [{}, bearer]) {
+          const res = await rawGet(lbPort, p, headers);
+          expect(res.status, `GET ${p} through nginx${"authorization" in headers ? " with the token" : ""}`).toBe(404);
+          expect(res.body, `GET ${p} through nginx`).not.toMatch(/# HELP|# TYPE/);
+          expect(JSON.parse(res.body)).toEqual({ error: { code: "not_found", message: "not found" } });
+        }
+      }
+    }
+    // The app's other routes still pass (the location is no wider than /metrics…).
+    expect((await fetch(`${lbUrl}/api/health`)).status).toBe(200);
   });
 
   it("still refuses a cross-site /ws upgrade behind the load balancer", async () => {
