@@ -336,7 +336,7 @@ export function respFields(v: RespValue): Record<string, string> {
   return out;
 }
 
-export interface SentinelTopologyOptions {
+interface SentinelTopologyOptions {
   masterName: string;
   /** Password of the master and its replica (`--requirepass` and `--masterauth`). */
   password?: string;

@@ -14,9 +14,9 @@ import { waitFor } from "../wait";
 import { type AckedPlacement, type CheckResult, checkGuarantees, type DbPlacement, formatTable, type Observed } from "./checks";
 import { SimClient, type SimReplica } from "./sim-client";
 
-export const W = 200;
-export const H = 200;
-export const COOLDOWN_MS = 300;
+const W = 200;
+const H = 200;
+const COOLDOWN_MS = 300;
 const NORMAL_CLIENTS = 150; // place every ~400 ms (above the cooldown)
 const NORMAL_INTERVAL_MS = 400;
 const WATCHERS = 50; // never place, only watch
@@ -201,7 +201,7 @@ export class FaultRun {
  * The same observations with one fault injected at a time, each with the guarantees it must make
  * fail: the checks are shown able to fail on every kind of fault a run could hide.
  */
-export function injectedFaults(o: Observed): Array<{ fault: string; mustFail: string[]; observed: Observed }> {
+function injectedFaults(o: Observed): Array<{ fault: string; mustFail: string[]; observed: Observed }> {
   const cases: Array<{ fault: string; mustFail: string[]; observed: Observed }> = [];
   // One acked placement missing from what the database returned.
   const lost = o.acked[Math.floor(o.acked.length / 2)];
