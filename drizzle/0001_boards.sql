@@ -184,11 +184,16 @@ $$;
 -- p_after_seq, at most p_limit take the colour of their latest placement by anyone else (0 if
 -- none), committed as moderation placements through tessera_commit (which re-takes the lock this
 -- transaction already holds). A pixel someone else painted since is no longer a candidate.
-CREATE FUNCTION "tessera_rollback_chunk"(
-	p_board text, p_user text, p_after_seq bigint, p_after_y integer, p_after_x integer, p_limit integer
+CREATE FUNCTION "tessera_rollback_pixels"(
+	p_board text, p_user text, p_after_seq bigint, p_xs integer[], p_ys integer[]
 ) RETURNS TABLE ("seq" double precision, "x" integer, "y" integer, "color" integer, "placed_at" double precision)
 LANGUAGE plpgsql VOLATILE AS $$
 #variable_conflict use_column
+-- One chunk of a rollback. The caller found the candidate pixels (where the user placed after
+-- p_after_seq) without any lock; here, under the board's lock, only the pixels whose latest
+-- placement is still that user's (seq > p_after_seq) are kept, each takes the colour of its latest
+-- placement by anyone else (0 if none), and all are committed as moderation placements. The lock is
+-- held for two index look-ups per candidate and the inserts, not for the search.
 DECLARE
 	v_xs integer[];
 	v_ys integer[];
@@ -198,27 +203,21 @@ BEGIN
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'tessera: no board %', p_board USING ERRCODE = 'no_data_found';
 	END IF;
-	SELECT coalesce(array_agg(t.x ORDER BY t.y, t.x), '{}'), coalesce(array_agg(t.y ORDER BY t.y, t.x), '{}'),
-		coalesce(array_agg(t.color ORDER BY t.y, t.x), '{}')
+	SELECT coalesce(array_agg(t.x ORDER BY t.ord), '{}'), coalesce(array_agg(t.y ORDER BY t.ord), '{}'),
+		coalesce(array_agg(t.color ORDER BY t.ord), '{}')
 	INTO v_xs, v_ys, v_colors
 	FROM (
-		SELECT c.x, c.y, coalesce(other.color, 0)::integer AS color
-		FROM (
-			SELECT DISTINCT p."x" AS x, p."y" AS y FROM "placements" p
-			WHERE p."board_id" = p_board AND p."user_id" = p_user AND p."seq" > p_after_seq
-				AND (p."y", p."x") > (p_after_y, p_after_x)
-		) c
+		SELECT c.x, c.y, c.ord, coalesce(other.color, 0)::integer AS color
+		FROM unnest(p_xs, p_ys) WITH ORDINALITY AS c(x, y, ord)
 		CROSS JOIN LATERAL (
-			SELECT l."user_id" FROM "placements" l
+			SELECT l."user_id", l."seq" FROM "placements" l
 			WHERE l."board_id" = p_board AND l."x" = c.x AND l."y" = c.y ORDER BY l."seq" DESC LIMIT 1
 		) latest
 		LEFT JOIN LATERAL (
 			SELECT o."color" FROM "placements" o
 			WHERE o."board_id" = p_board AND o."x" = c.x AND o."y" = c.y AND o."user_id" <> p_user ORDER BY o."seq" DESC LIMIT 1
 		) other ON true
-		WHERE latest."user_id" = p_user
-		ORDER BY c.y, c.x
-		LIMIT p_limit
+		WHERE latest."user_id" = p_user AND latest."seq" > p_after_seq
 	) t;
 	IF cardinality(v_xs) = 0 THEN
 		RETURN;

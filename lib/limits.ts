@@ -12,6 +12,8 @@ export const MAX_CANVAS_SIDE = 4096;
 export const DEFAULT_COOLDOWN_MS = 5_000;
 
 // ---- users ----
+/** SESSION_SECRET (and the secret kept in DATA_DIR) must be at least this long. */
+export const SESSION_SECRET_MIN_CHARS = 16;
 export const NAME_MAX_CHARS = 24;
 export const SESSION_COOKIE = "tessera_session";
 /** A session expires this long after it was issued; using it in the second half of its life renews it. */
@@ -154,7 +156,7 @@ export const ADMIN_TOKEN_MIN_CHARS = 32;
 /** A wipe covers at most this many pixels. */
 export const MAX_WIPE_PIXELS = 1_000_000;
 /** Rollback and wipe are written in chunks of this many pixels, one transaction each, so other users' commits interleave. */
-export const MODERATION_CHUNK_PIXELS = 5_000;
+export const MODERATION_CHUNK_PIXELS = 1_000;
 /** A ban closes the user's connections on every replica within this (SPEC §12: 1 s). */
 export const BAN_CLOSE_MS = 1_000;
 export const BAN_REASON_MAX_CHARS = 200;

@@ -80,10 +80,11 @@ export interface Running {
 /** Start one replica and resolve once it listens. */
 export async function startTessera(config: Config, opts: StartOptions = {}): Promise<Running> {
   const log = opts.log ?? createLogger(config.logLevel, config.instanceId);
+  // Before the database opens: a refused kept secret must not leave it open.
+  const secret = config.sessionSecret ?? keptSessionSecret(config.dataDir);
   const storage = config.databaseUrl
     ? await openPostgres(config.databaseUrl, (err) => log.warn({ err: err.message }, "idle database connection lost"))
     : await openPglite(config.dataDir);
-  const secret = config.sessionSecret ?? keptSessionSecret(config.dataDir);
   const signer = new Signer(secret);
   await storage.syncMainBoard(config.width, config.height, config.cooldownMs);
 

@@ -12,6 +12,7 @@ import {
   DEFAULT_CANVAS_WIDTH,
   DEFAULT_COOLDOWN_MS,
   MAX_CANVAS_SIDE,
+  SESSION_SECRET_MIN_CHARS,
 } from "../lib/limits";
 
 export interface Config {
@@ -110,8 +111,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (databaseUrl && !sessionSecret) {
     throw new ConfigError("SESSION_SECRET is required when DATABASE_URL is set (all replicas must share it)");
   }
-  if (sessionSecret && sessionSecret.length < 16) {
-    throw new ConfigError("SESSION_SECRET must be at least 16 characters");
+  if (sessionSecret && sessionSecret.length < SESSION_SECRET_MIN_CHARS) {
+    throw new ConfigError(`SESSION_SECRET must be at least ${SESSION_SECRET_MIN_CHARS} characters`);
   }
   const logLevel = env.LOG_LEVEL || "info";
   if (!LOG_LEVELS.includes(logLevel)) {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { SESSION_COOKIE, SESSION_MAX_AGE_S } from "../lib/limits";
 import { readCookie, Sessions } from "./sessions";
-import type { Storage } from "./canvas/storage";
+import { createHmac } from "node:crypto";
+import type { Storage, StoredUser } from "./canvas/store";
 
 const SECRET = "test-secret-0123456789";
 
@@ -15,70 +16,102 @@ const storage = {
 const sessions = new Sessions(SECRET, storage);
 
 describe("Sessions.sign / verify", () => {
-  it("round-trips user ids", () => {
-    for (const id of ["u1", "a", "A-b_9", "x".repeat(64), "3f2a9c1e-7b7d-4a37-9c1c-2b7c1f0e9d11"]) {
-      const v = sessions.sign(id);
-      expect(v.startsWith(`v1.${id}.`)).toBe(true);
-      expect(sessions.verify(v)).toBe(id);
+  const NOW = Date.UTC(2026, 11, 2);
+
+  it("round-trips user ids with their issue time", () => {
+    for (const id of ["u1", "a", "A-b_9", "x".repeat(64)]) {
+      const v = sessions.sign(id, NOW);
+      expect(v.startsWith(`v2.${id}.`)).toBe(true);
+      expect(sessions.verify(v, NOW + 1_000)).toEqual({ userId: id, issuedAt: NOW });
     }
   });
 
-  it("is deterministic for a secret and differs between users", () => {
-    expect(sessions.sign("alice")).toBe(new Sessions(SECRET, storage).sign("alice"));
-    const macA = sessions.sign("alice").split(".")[2];
-    const macB = sessions.sign("bob").split(".")[2];
-    expect(macA).not.toBe(macB);
-    expect(macA).toMatch(/^[A-Za-z0-9_-]{43}$/); // HMAC-SHA256, base64url without padding
+  it("differs between users and between issue times, and signs with HMAC-SHA256", () => {
+    expect(sessions.sign("alice", NOW)).toBe(new Sessions(SECRET, storage).sign("alice", NOW));
+    const mac = (v: string) => v.split(".")[3];
+    expect(mac(sessions.sign("alice", NOW))).not.toBe(mac(sessions.sign("bob", NOW)));
+    expect(mac(sessions.sign("alice", NOW))).not.toBe(mac(sessions.sign("alice", NOW + 1)));
+    expect(mac(sessions.sign("alice", NOW))).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
-  it("rejects a cookie whose id was changed", () => {
-    const [v, , mac] = sessions.sign("alice").split(".");
-    expect(sessions.verify(`${v}.bob.${mac}`)).toBeNull();
-    expect(sessions.verify(`${v}.alicf.${mac}`)).toBeNull();
-  });
-
-  it("rejects a cookie whose MAC was changed", () => {
-    const good = sessions.sign("alice");
-    const [v, id, mac] = good.split(".");
+  it("rejects a cookie whose id, issue time or MAC was changed", () => {
+    const [v, id, issued, mac] = sessions.sign("alice", NOW).split(".");
+    expect(sessions.verify(`${v}.bob.${issued}.${mac}`, NOW)).toBeNull();
+    expect(sessions.verify(`${v}.${id}.${(NOW + 1).toString(36)}.${mac}`, NOW)).toBeNull();
     const flipped = (mac[0] === "A" ? "B" : "A") + mac.slice(1);
-    expect(sessions.verify(`${v}.${id}.${flipped}`)).toBeNull();
-    expect(sessions.verify(`${v}.${id}.${mac.slice(0, -1)}`)).toBeNull();
-    expect(sessions.verify(`${v}.${id}.${mac}A`)).toBeNull();
-    expect(sessions.verify(`${v}.${id}.`)).toBeNull();
+    expect(sessions.verify(`${v}.${id}.${issued}.${flipped}`, NOW)).toBeNull();
+    expect(sessions.verify(`${v}.${id}.${issued}.${mac.slice(0, -1)}`, NOW)).toBeNull();
+    expect(sessions.verify(`v3.${id}.${issued}.${mac}`, NOW)).toBeNull();
   });
 
   it("rejects a cookie signed with another secret", () => {
     const other = new Sessions("another-secret-9876543210", storage);
-    const forged = other.sign("alice");
-    expect(other.verify(forged)).toBe("alice");
-    expect(sessions.verify(forged)).toBeNull();
+    const forged = other.sign("alice", NOW);
+    expect(other.verify(forged, NOW)).toEqual({ userId: "alice", issuedAt: NOW });
+    expect(sessions.verify(forged, NOW)).toBeNull();
   });
 
-  it("rejects a cookie signed for the same id under another version prefix", () => {
-    const [, id, mac] = sessions.sign("alice").split(".");
-    expect(sessions.verify(`v2.${id}.${mac}`)).toBeNull();
-    expect(sessions.verify(`.${id}.${mac}`)).toBeNull();
+  it("expires a session SESSION_MAX_AGE_S after issue, and refuses one issued in the future", () => {
+    const v = sessions.sign("alice", NOW);
+    expect(sessions.verify(v, NOW + SESSION_MAX_AGE_S * 1000)).not.toBeNull();
+    expect(sessions.verify(v, NOW + SESSION_MAX_AGE_S * 1000 + 1)).toBeNull();
+    expect(sessions.verify(sessions.sign("alice", NOW + 3_600_000), NOW)).toBeNull();
+  });
+
+  it("renews a session in the second half of its life", () => {
+    const token = { userId: "alice", issuedAt: NOW };
+    expect(sessions.needsRenewal(token, NOW + 1_000)).toBe(false);
+    expect(sessions.needsRenewal(token, NOW + (SESSION_MAX_AGE_S * 1000) / 2 + 1)).toBe(true);
+  });
+
+  it("still accepts a revision-1 cookie (issue time unknown: 0)", () => {
+    // Revision 1 signed `v1.<id>` with the same secret.
+    const mac = createHmac("sha256", SECRET).update("v1.alice").digest("base64url");
+    expect(sessions.verify(`v1.alice.${mac}`, NOW)).toEqual({ userId: "alice", issuedAt: 0 });
+    expect(sessions.verify(`v1.bob.${mac}`, NOW)).toBeNull();
   });
 
   it.each([
     "",
-    "v1",
-    "v1.alice",
-    "v1..",
+    "v2",
+    "v2.alice",
+    "v2...",
     "alice",
-    "v1.alice.mac.extra",
-    "v1.al ice.x",
-    "v1.al%69ce.x",
-    "v1.élise.x",
-    `v1.${"x".repeat(65)}.x`,
+    "v2.alice.1.mac.extra",
+    "v2.al ice.1.x",
+    "v2.alice.ZZ.x",
+    "v2.élise.1.x",
+    `v2.${"x".repeat(65)}.1.x`,
     "\u0000",
   ])("rejects malformed value %j", (value) => {
     expect(sessions.verify(value)).toBeNull();
   });
 
   it("rejects an over-long id even when its MAC is right", () => {
-    const id = "x".repeat(65);
-    expect(sessions.verify(sessions.sign(id))).toBeNull();
+    expect(sessions.verify(sessions.sign("x".repeat(65)))).toBeNull();
+  });
+});
+
+describe("Sessions.sessionOf", () => {
+  const user = (over: Partial<StoredUser> = {}): StoredUser => ({ id: "alice", name: "Alice", createdAt: 0, bannedUntil: null, banReason: null, moderator: false, sessionsAfter: 0, ...over });
+
+  it("finds the user, and refuses sessions issued before the user's revocation", async () => {
+    let stored = user();
+    const s = new Sessions(SECRET, { getUser: async () => stored });
+    const req = (issued: number) => ({ headers: { cookie: `${SESSION_COOKIE}=${s.sign("alice", issued)}` } }) as never;
+    const issued = Date.now() - 60_000;
+    expect((await s.sessionOf(req(issued)))?.user).toEqual({ id: "alice", name: "Alice" });
+    stored = user({ sessionsAfter: issued + 1 });
+    s.forget("alice");
+    expect(await s.sessionOf(req(issued))).toBeNull();
+    expect((await s.sessionOf(req(Date.now())))?.user.name).toBe("Alice");
+  });
+
+  it("answers null for no cookie, a forged one or an unknown user", async () => {
+    const s = new Sessions(SECRET, { getUser: async () => null });
+    expect(await s.sessionOf({ headers: {} } as never)).toBeNull();
+    expect(await s.sessionOf({ headers: { cookie: `${SESSION_COOKIE}=v2.alice.1.forged` } } as never)).toBeNull();
+    expect(await s.sessionOf({ headers: { cookie: `${SESSION_COOKIE}=${s.sign("ghost")}` } } as never)).toBeNull();
   });
 });
 
@@ -111,7 +144,7 @@ describe("Sessions.cookieHeader", () => {
     const pair = setCookie.split(";")[0];
     const value = readCookie(`other=1; ${pair}`, SESSION_COOKIE);
     expect(value).not.toBeNull();
-    expect(sessions.verify(value!)).toBe("alice");
+    expect(sessions.verify(value!)?.userId).toBe("alice");
   });
 });
 
@@ -161,7 +194,7 @@ describe("readCookie", () => {
 
 describe("user cache", () => {
   it("keeps at most its capacity, evicting the least recently used, and re-reads evicted users", async () => {
-    const users = new Map(["a", "b", "c"].map((id) => [id, { id, name: `user-${id}`, lastPlacedAt: null }]));
+    const users = new Map(["a", "b", "c"].map((id) => [id, { id, name: `user-${id}`, createdAt: 0, bannedUntil: null, banReason: null, moderator: false, sessionsAfter: 0 }]));
     let reads = 0;
     const counting = {
       getUser: async (id: string) => {

@@ -107,7 +107,8 @@ describe("observability and hygiene", () => {
       },
     });
     const secret = "hygiene-secret-0123456789abcdef";
-    const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: tempDir(), SESSION_SECRET: secret, COOLDOWN_MS: "0", LOG_LEVEL: "trace" });
+    const metricsToken = "hygiene-metrics-token-0123456789";
+    const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: tempDir(), SESSION_SECRET: secret, COOLDOWN_MS: "0", LOG_LEVEL: "trace", METRICS_TOKEN: metricsToken });
     const log = pino({ level: "trace", base: { instanceId: config.instanceId } }, sink);
     const srv = await startTessera(config, { log });
     try {
@@ -117,7 +118,8 @@ describe("observability and hygiene", () => {
       await c.place(9999, 2, 2);
       c.send("{broken");
       await fetch(`${srv.url}/api/session`, { headers: { cookie: "tessera_session=v1.forged.sig" } });
-      const metrics = await (await fetch(`${srv.url}/metrics`)).text();
+      expect((await fetch(`${srv.url}/metrics`)).status).toBe(404); // private (SPEC §14)
+      const metrics = await (await fetch(`${srv.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).text();
       for (const name of [
         "tessera_connections",
         "tessera_ws_messages_total",
@@ -137,6 +139,7 @@ describe("observability and hygiene", () => {
     expect(lines.length).toBeGreaterThan(0);
     expect(all).toContain(config.instanceId);
     expect(all).not.toContain(secret);
+    expect(all).not.toContain(metricsToken);
     expect(all).not.toContain("tessera_session=");
   });
 });

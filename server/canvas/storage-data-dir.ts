@@ -1,6 +1,7 @@
 // What embedded mode keeps in DATA_DIR besides the database: the lock that keeps a second process
 // out, and the session secret generated at first start.
 
+import { SESSION_SECRET_MIN_CHARS } from "../../lib/limits";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -11,7 +12,7 @@ import { ConfigError } from "../config-error";
  * (or empty) file is a damaged or hand-edited one, and a session signed with a guessable key is a
  * forged session.
  */
-export const MIN_KEPT_SECRET_CHARS = 16;
+export const MIN_KEPT_SECRET_CHARS = SESSION_SECRET_MIN_CHARS;
 
 /**
  * Claim DATA_DIR for this process. PGlite does not lock its directory and two writers silently lose

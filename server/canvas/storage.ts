@@ -65,8 +65,18 @@ type RawQuery = (name: string, text: string, params: unknown[]) => Promise<Recor
 const COMMIT_SQL = `select code, last, banned_until, frozen, now, base, seq
 from tessera_commit($1::text, $2::text[], $3::int[], $4::int[], $5::int[], $6::bigint, $7::boolean)`;
 
+/**
+ * The next candidate pixels of a rollback, read without any lock: where the user placed after a
+ * seq, after a cursor in (y, x) order. Whether each is still the user's is decided under the
+ * board's lock by ROLLBACK_SQL.
+ */
+const ROLLBACK_CANDIDATES_SQL = `select x, y from (
+  select distinct p.x, p.y from placements p
+  where p.board_id = $1 and p.user_id = $2 and p.seq > $3 and (p.y, p.x) > ($4::int, $5::int)
+) c order by y, x limit $6`;
+
 const ROLLBACK_SQL = `select seq, x, y, color, placed_at
-from tessera_rollback_chunk($1::text, $2::text, $3::bigint, $4::int, $5::int, $6::int)`;
+from tessera_rollback_pixels($1::text, $2::text, $3::bigint, $4::int[], $5::int[])`;
 
 /**
  * One page of placements packed by the database into a single bytea (see PackedPlacements): the
@@ -471,8 +481,14 @@ class DrizzleStorage implements Storage {
     chunkPixels: number,
   ): Promise<{ committed: StoredPlacement[]; next: { x: number; y: number } | null }> {
     let rows: Record<string, unknown>[];
+    let candidates: Record<string, unknown>[];
     try {
-      rows = await this.raw("tessera_rollback_chunk", ROLLBACK_SQL, [boardId, userId, afterSeq, after?.y ?? -1, after?.x ?? -1, chunkPixels]);
+      candidates = await this.raw("tessera_rollback_candidates", ROLLBACK_CANDIDATES_SQL, [boardId, userId, afterSeq, after?.y ?? -1, after?.x ?? -1, chunkPixels]);
+      if (candidates.length === 0) {
+        if (!(await this.getBoard(boardId))) throw new UnknownBoardError(boardId);
+        return { committed: [], next: null };
+      }
+      rows = await this.raw("tessera_rollback_pixels", ROLLBACK_SQL, [boardId, userId, afterSeq, candidates.map((c) => num(c.x)), candidates.map((c) => num(c.y))]);
     } catch (err) {
       if (isNoBoard(err)) throw new UnknownBoardError(boardId);
       throw err;
@@ -485,8 +501,9 @@ class DrizzleStorage implements Storage {
       userId: MODERATION_USER.id,
       placedAt: num(r.placed_at),
     }));
-    const last = committed[committed.length - 1];
-    return { committed, next: committed.length === chunkPixels && last ? { x: last.x, y: last.y } : null };
+    // A full page of candidates may have more after it (some candidates may have been someone else's by now).
+    const last = candidates[candidates.length - 1];
+    return { committed, next: candidates.length === chunkPixels ? { x: num(last.x), y: num(last.y) } : null };
   }
 
   // ------------------------------------------------------------------ stats

@@ -202,10 +202,11 @@ export interface Storage {
   /** Audit log entries of a board, newest first, with id < `before` when given. */
   modLog(boardId: string, before: number | null, limit: number): Promise<ModLogEntry[]>;
   /**
-   * One chunk of a rollback, committed as moderation placements under the board's lock: of the
-   * pixels after `after` in (y, x) order whose latest placement is `userId`'s with seq > `afterSeq`,
-   * at most `chunkPixels` take the colour of their latest placement by anyone else (0 if none).
-   * `next` is the cursor for the following chunk, null when done.
+   * One chunk of a rollback. The next `chunkPixels` pixels after `after` in (y, x) order where
+   * `userId` placed with seq > `afterSeq` are found without a lock; then, under the board's lock,
+   * those whose latest placement is still that user's (with seq > `afterSeq`) take the colour of
+   * their latest placement by anyone else (0 if none), committed as moderation placements. The lock
+   * is held for the writes only. `next` is the cursor for the following chunk, null when done.
    */
   rollbackChunk(
     boardId: string,
