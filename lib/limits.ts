@@ -167,6 +167,14 @@ export const BAN_MAX_DURATION_MS = 10 * 365 * 24 * 3600 * 1000;
 /** GET …/mod/log pages. */
 export const MOD_LOG_MAX_LIMIT = 100;
 
+// ---- board activity (the stats page) ----
+/** Rankings list this many placers. */
+export const ACTIVITY_TOP = 20;
+/** Placements per minute are shown for this many hours back. */
+export const ACTIVITY_HOURS = 6;
+/** One board's activity is computed at most this often (its rankings sort the board's rows). */
+export const ACTIVITY_CACHE_MS = 30_000;
+
 // ---- history (SPEC §13) ----
 /** GET …/pixel/history returns at most this many placements. */
 export const PIXEL_HISTORY_MAX_LIMIT = 50;

@@ -167,6 +167,35 @@ describe("boards", () => {
   });
 });
 
+describe("board activity", () => {
+  it("ranks placers, counts per minute and tells you your own count", async () => {
+    const srv = await startTestServer({ env: { COOLDOWN_MS: "0" } });
+    try {
+      const ann = await newSession(srv.url, "ann-act");
+      const bo = await newSession(srv.url, "bo-act");
+      const a = await TestClient.connect(srv.url, ann.cookie);
+      const b = await TestClient.connect(srv.url, bo.cookie);
+      for (let i = 0; i < 3; i++) expect((await a.place(i, 0, 1)).type).toBe("ack");
+      expect((await b.place(9, 9, 2)).type).toBe("ack");
+      const anon = await (await fetch(`${srv.url}/api/boards/main/activity`)).json();
+      expect(anon.you).toBeNull();
+      expect(anon.topAllTime).toEqual([
+        { user: ann.user, placements: 3 },
+        { user: bo.user, placements: 1 },
+      ]);
+      expect(anon.top24h).toEqual(anon.topAllTime);
+      expect(anon.perMinute.reduce((n: number, m: { placements: number }) => n + m.placements, 0)).toBe(4);
+      const mine = await (await fetch(`${srv.url}/api/activity`, { headers: { cookie: bo.cookie } })).json();
+      expect(mine.you).toEqual({ user: bo.user, placements: 1 });
+      expect((await fetch(`${srv.url}/api/boards/nope/activity`)).status).toBe(404);
+      a.close();
+      b.close();
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
 describe("live cursors", () => {
   let srv: Srv;
   let base: string;

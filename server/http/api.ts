@@ -4,6 +4,7 @@
 import type { IncomingMessage } from "node:http";
 import type { ApiDeps } from "./deps";
 import { ApiRouter } from "./router";
+import { activityRoutes } from "./routes/activity";
 import { adminRoutes } from "./routes/admin";
 import { boardRoutes } from "./routes/boards";
 import { canvasRoutes } from "./routes/canvas";
@@ -23,6 +24,7 @@ export function createApi(d: ApiDeps, isHttps: (req: IncomingMessage) => boolean
   moderationRoutes(r, d);
   adminRoutes(r, d);
   timelapseRoutes(r, d);
+  activityRoutes(r, d);
   for (const add of extra) add(r);
   return r;
 }
