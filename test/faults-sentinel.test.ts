@@ -96,6 +96,7 @@ describe("fault injection: a Redis Sentinel failover under load", () => {
       // No failover yet: a machine busy enough to starve a node past down-after-milliseconds would
       // make the rest of this run measure something else.
       expect(await t.agreedMasterPort(), `${label}: the sentinels name :${from.port} before the kill`).toBe(from.port);
+      const logFrom = t.sentinels.map((s) => s.output.length);
       const killAt = Date.now();
       await from.kill();
       r.mark(`${label}: redis master :${from.port} killed (-9)`);
@@ -120,7 +121,14 @@ describe("fault injection: a Redis Sentinel failover under load", () => {
         }),
       );
       const promotedMs = since(await promoted);
-      r.mark(`${label}: every sentinel names :${to.port} as master (+${promotedMs} ms)`);
+      // The sentinels' own account: how many leader elections the failover took (a split vote
+      // waits for the failover timeout before the next try).
+      const events = t.sentinels.flatMap((s, i) => s.output.slice(logFrom[i]).join("").split("\n"));
+      const count = (e: string) => events.filter((l) => l.includes(` ${e} `)).length;
+      r.mark(
+        `${label}: every sentinel names :${to.port} as master (+${promotedMs} ms; sentinel log: ${count("+try-failover")} failover tries, ` +
+          `${count("-failover-abort-not-elected")} aborted as not elected, ${count("+elected-leader")} elected)`,
+      );
       const seen = await links;
       const upMs = Math.max(...seen.map((s) => s.upMs));
       r.mark(`${label}: every replica's /api/health says redis up again (+${upMs} ms): ${seen.map((s) => `${s.id} degraded +${s.degradedMs}, up +${s.upMs}`).join("; ")}`);
