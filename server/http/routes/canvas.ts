@@ -92,7 +92,7 @@ export function canvasRoutes(r: ApiRouter, d: ApiDeps): void {
     const { x, y } = pixelQuery(ctx, row);
     const info = await withDb(d, () => d.storage.pixelInfo(row.id, x, y));
     // `optional=1`: an untouched pixel is an expected answer (the page asking about any pixel), not an error.
-    if (!info && ctx.url.searchParams.get("optional") === "1") return sendJson(ctx.res, 200, { x, y, color: 0, seq: 0, user: null, placedAt: null });
+    if (!info && ctx.url.searchParams.get("optional") === "1") return sendJson(ctx.res, 200, { x, y, color: 0, seq: null, user: null, placedAt: null });
     if (!info) throw new HttpError(404, "not_placed", `nobody has placed a pixel at (${x}, ${y}) yet`);
     sendJson(ctx.res, 200, { ...info, placedAt: new Date(info.placedAt).toISOString() });
   });
