@@ -1010,6 +1010,11 @@ function exposeDebug(): void {
     },
     resetRenderStats() {
       if (renderer) Object.assign(renderer.stats, { flushes: 0, totalMs: 0, maxMs: 0 });
+      if (templateLayer) Object.assign(templateLayer.stats, { flushes: 0, totalMs: 0, maxMs: 0 });
+    },
+    /** Main-thread time the template layer spent drawing (null without a template). */
+    get templateRenderStats() {
+      return templateLayer && getState().template ? { ...templateLayer.stats } : null;
     },
     /** Draw queued pixels now instead of on the next animation frame. */
     flush() {
