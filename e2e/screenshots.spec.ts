@@ -153,9 +153,13 @@ test("desktop", async ({ browser }) => {
   // At the fit zoom the first click zooms in on the heart (SPEC §7), the second places there.
   await clickPixel(page, 46, 24);
   await expect(page.getByTestId("cooldown")).toHaveAttribute("data-state", "cooling");
+  // Back to the whole picture while the new pixel is still ringed.
+  await page.keyboard.press("f");
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   const p = await pixelOnScreen(page, 200, 70);
   await page.mouse.move(p.x, p.y);
   await expect(page.getByTestId("online-count")).toHaveText("5");
+  await expect(page.getByTestId("recent-mark")).toHaveCount(1);
   await page.screenshot({ path: path.join(DOCS, "screenshot.png") });
 });
 
