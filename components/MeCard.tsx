@@ -69,7 +69,7 @@ export function MeCard() {
           </button>
         </div>
       ) : (
-        <form className="rename-form" onSubmit={submit} noValidate data-testid="rename-form">
+        <form className="rename-form" onSubmit={(e) => void submit(e)} noValidate data-testid="rename-form">
           <label className="field-label" htmlFor="rename-input">
             New name
           </label>

@@ -23,7 +23,6 @@ const BURST_SOCKETS = 5;
 
 let server: TesseraServer;
 let cookie: { name: string; value: string };
-let rawCookie: string;
 
 test.describe.configure({ mode: "serial" });
 
@@ -39,7 +38,6 @@ test.beforeAll(async () => {
   expect(acked).toBe(PREFILL);
   for (const p of placers) p.close();
   const viewer = await apiSession(server.url, "Viewer");
-  rawCookie = viewer.cookie;
   const [name, value] = viewer.cookie.split("=");
   cookie = { name, value };
 });
