@@ -12,7 +12,8 @@ import { expect, test, type Page } from "@playwright/test";
 import { PALETTE } from "../lib/palette";
 import { encodeIndexedPng } from "../server/png";
 import { placeSpread, randomPlacements, WsPlacer } from "./placer";
-import { apiSession, TesseraServer } from "./server-process";
+import { startServerPatiently } from "./fixtures";
+import { apiSession, type TesseraServer } from "./server-process";
 
 const W = 1000;
 const H = 1000;
@@ -28,7 +29,7 @@ test.describe.configure({ mode: "serial" });
 
 test.beforeAll(async () => {
   test.setTimeout(120_000);
-  server = await TesseraServer.start({
+  server = await startServerPatiently({
     env: { CANVAS_WIDTH: String(W), CANVAS_HEIGHT: String(H), COOLDOWN_MS: "0" },
     instanceId: "e2e-perf",
   });
