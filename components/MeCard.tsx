@@ -5,6 +5,7 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { NAME_MAX_CHARS } from "@/lib/limits";
 import { rename } from "@/lib/client/controller";
+import { nameProblem } from "@/lib/client/name-check";
 import { useTessera } from "@/lib/client/store";
 import { EditIcon } from "./Icons";
 
@@ -35,6 +36,11 @@ export function MeCard() {
       setEditing(false);
       return;
     }
+    const problem = nameProblem(name);
+    if (problem) {
+      setError(problem);
+      return;
+    }
     setBusy(true);
     setError(null);
     const err = await rename(name);
@@ -63,7 +69,7 @@ export function MeCard() {
           </button>
         </div>
       ) : (
-        <form className="rename-form" onSubmit={submit} noValidate data-testid="rename-form">
+        <form className="rename-form" onSubmit={(e) => void submit(e)} noValidate data-testid="rename-form">
           <label className="field-label" htmlFor="rename-input">
             New name
           </label>
@@ -73,9 +79,13 @@ export function MeCard() {
             data-testid="rename-input"
             className="text-input text-input-small"
             autoComplete="nickname"
-            maxLength={200}
+            maxLength={NAME_MAX_CHARS * 2}
             value={name}
-            onChange={(e) => setName(e.target.value)}
+            onChange={(e) => {
+              setName(e.target.value);
+              // Checked as it is typed, with the server's rules; the server still has the last word.
+              setError(e.target.value.trim() === "" ? null : nameProblem(e.target.value));
+            }}
             onKeyDown={(e) => {
               if (e.key === "Escape") setEditing(false);
             }}

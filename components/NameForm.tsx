@@ -40,7 +40,7 @@ export function NameForm() {
   return (
     <div className="join-layer">
       <div className="join-dialog" role="dialog" aria-labelledby="join-title" aria-describedby="join-lead">
-        <form className="welcome-card join-card" data-testid="name-form" onSubmit={submit} noValidate>
+        <form className="welcome-card join-card" data-testid="name-form" onSubmit={(e) => void submit(e)} noValidate>
           <div className="welcome-brand">
             <Logo size={34} />
             <h2 id="join-title">Tessera</h2>

@@ -2,6 +2,7 @@
 // Who placed a pixel and when (Shift+click / long press): GET /api/pixel.
 
 import { useEffect, useState } from "react";
+import { colorLabel } from "@/lib/palette";
 import { closePixelInfo } from "@/lib/client/controller";
 import { formatAbsolute, formatRelative } from "@/lib/client/format";
 import { useTessera } from "@/lib/client/store";
@@ -53,7 +54,7 @@ export function PixelInfo() {
             </p>
           )}
           <p className="pixel-info-meta muted">
-            {hex ?? `colour ${info.color}`} · placement #{info.seq}
+            {hex ? colorLabel(hex) : `colour ${info.color}`} · placement #{info.seq}
           </p>
         </div>
       )}

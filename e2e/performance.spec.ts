@@ -1,15 +1,19 @@
 // Speed of the page on a full-size board, measured in real Chromium against a production build:
 //  (a) time from navigation start to the whole 1000×1000 board drawn on screen (the page's own
 //      `tessera:board-shown` performance mark), on a board with ~20k placed pixels;
-//  (b) frame rate while 5,000 placements from other users arrive within one second.
+//  (b) frame rate while 5,000 placements from other users arrive within one second — also with a
+//      1000×1000 template overlay on in "only mismatched pixels" mode (every burst pixel then
+//      updates the template layer too).
 // The figures are printed and attached as annotations; only correctness is asserted (every burst
 // pixel drawn, board equal to the server's) — timing depends on the machine, so it is reported,
 // never asserted. Recorded results: docs/UI-PERFORMANCE.md.
 
 import { expect, test, type Page } from "@playwright/test";
 import { PALETTE } from "../lib/palette";
+import { encodeIndexedPng } from "../server/png";
 import { placeSpread, randomPlacements, WsPlacer } from "./placer";
-import { apiSession, TesseraServer } from "./server-process";
+import { startServerPatiently } from "./fixtures";
+import { apiSession, type TesseraServer } from "./server-process";
 
 const W = 1000;
 const H = 1000;
@@ -20,13 +24,12 @@ const BURST_SOCKETS = 5;
 
 let server: TesseraServer;
 let cookie: { name: string; value: string };
-let rawCookie: string;
 
 test.describe.configure({ mode: "serial" });
 
 test.beforeAll(async () => {
   test.setTimeout(120_000);
-  server = await TesseraServer.start({
+  server = await startServerPatiently({
     env: { CANVAS_WIDTH: String(W), CANVAS_HEIGHT: String(H), COOLDOWN_MS: "0" },
     instanceId: "e2e-perf",
   });
@@ -36,7 +39,6 @@ test.beforeAll(async () => {
   expect(acked).toBe(PREFILL);
   for (const p of placers) p.close();
   const viewer = await apiSession(server.url, "Viewer");
-  rawCookie = viewer.cookie;
   const [name, value] = viewer.cookie.split("=");
   cookie = { name, value };
 });
@@ -98,20 +100,38 @@ test("time to the first full 1000×1000 board", async ({ browser }) => {
   report("time to full board, warm cache (median of 3)", `${fmt(median(warm))} (runs: ${warm.map(fmt).join(", ")})`);
 });
 
-const scenarios: Array<{ name: string; path: string; pan: boolean }> = [
+const scenarios: Array<{ name: string; path: string; pan: boolean; template?: boolean }> = [
   { name: "whole board in view", path: "/", pan: false },
   { name: "zoomed in ×4 while dragging the board", path: "/?x=500&y=500&zoom=4", pan: true },
+  { name: "whole board in view, template overlay on", path: "/", pan: false, template: true },
 ];
+
+/** A template over the whole board (diagonal bands of colour), kept for board "main" as a file template. */
+function wholeBoardTemplate(): string {
+  const px = new Uint8Array(W * H);
+  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) px[y * W + x] = 1 + (Math.floor((x + y) / 25) % (PALETTE.length - 1));
+  const src = `data:image/png;base64,${encodeIndexedPng(W, H, px, PALETTE).toString("base64")}`;
+  return JSON.stringify({ src, kind: "file", label: "bands.png", x: 0, y: 0, width: W, opacity: 0.5, mismatchOnly: true, hidden: false });
+}
 
 for (const [n, scenario] of scenarios.entries()) {
   test(`frame rate while 5,000 pixels arrive within one second — ${scenario.name}`, async ({ browser }) => {
     test.setTimeout(90_000);
     const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 } });
     await context.addCookies([{ ...cookie, url: server.url }]);
+    if (scenario.template) {
+      await context.addInitScript((value) => localStorage.setItem("tessera.template.main", value), wholeBoardTemplate());
+    }
     const page = await context.newPage();
     await page.goto(scenario.path);
     await boardShownAt(page);
     await expect(page.getByTestId("connection-status")).toHaveAttribute("data-state", "live");
+    if (scenario.template) {
+      await expect(page.getByTestId("template-layer")).toBeVisible();
+      await expect
+        .poll(() => page.evaluate(() => (window as unknown as { __tessera: { templateMismatches: number | null } }).__tessera.templateMismatches))
+        .toBeGreaterThan(0);
+    }
 
     const painter = await apiSession(server.url, `Burst ${n}`);
     const placers = await Promise.all(Array.from({ length: BURST_SOCKETS }, () => WsPlacer.connect(server.url, painter.cookie)));
@@ -163,14 +183,15 @@ for (const [n, scenario] of scenarios.entries()) {
           requestAnimationFrame(step);
         }),
     );
-    const { frames, draw } = await page.evaluate(() => {
+    type Stats = { flushes: number; totalMs: number; maxMs: number };
+    const { frames, draw, templateDraw } = await page.evaluate(() => {
       const w = window as unknown as {
         __frames: number[][];
         __stopFrames: boolean;
-        __tessera: { renderStats: { flushes: number; totalMs: number; maxMs: number } };
+        __tessera: { renderStats: Stats; templateRenderStats: Stats | null };
       };
       w.__stopFrames = true;
-      return { frames: w.__frames, draw: w.__tessera.renderStats };
+      return { frames: w.__frames, draw: w.__tessera.renderStats, templateDraw: w.__tessera.templateRenderStats };
     });
     for (const p of placers) p.close();
 
@@ -219,6 +240,12 @@ for (const [n, scenario] of scenarios.entries()) {
       `burst of 5,000 pixels in 1 s (${scenario.name}): drawing cost`,
       `${draw.flushes} flushes, ${draw.totalMs.toFixed(1)} ms in total, longest ${draw.maxMs.toFixed(2)} ms (main thread, renderer only)`,
     );
+    if (templateDraw) {
+      report(
+        `burst of 5,000 pixels in 1 s (${scenario.name}): template layer's drawing cost`,
+        `${templateDraw.flushes} flushes, ${templateDraw.totalMs.toFixed(1)} ms in total, longest ${templateDraw.maxMs.toFixed(2)} ms (main thread)`,
+      );
+    }
     expect(check.missing).toBe(0);
     expect(check.differ).toBe(0);
   });

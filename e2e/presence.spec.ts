@@ -4,13 +4,14 @@
 
 import { expect, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
 import { join } from "./helpers";
-import { TesseraServer } from "./server-process";
+import { startServerPatiently } from "./fixtures";
+import type { TesseraServer } from "./server-process";
 
 let server: TesseraServer;
 const contexts: BrowserContext[] = [];
 
 test.beforeAll(async () => {
-  server = await TesseraServer.start({ env: { CANVAS_WIDTH: "64", CANVAS_HEIGHT: "48" }, instanceId: "e2e-presence" });
+  server = await startServerPatiently({ env: { CANVAS_WIDTH: "64", CANVAS_HEIGHT: "48" }, instanceId: "e2e-presence" });
 });
 
 test.afterEach(async () => {

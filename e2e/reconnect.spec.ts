@@ -6,14 +6,15 @@
 import { expect, test, type APIRequestContext } from "@playwright/test";
 import { PALETTE } from "../lib/palette";
 import { clickPixel, drawnColor, drawnMismatches, join, pageBoard, shownIndex } from "./helpers";
-import { fetchCanvas, TesseraServer } from "./server-process";
+import { startServerPatiently } from "./fixtures";
+import { fetchCanvas, type TesseraServer } from "./server-process";
 
 const W = 120;
 const H = 90;
 let server: TesseraServer;
 
 test.beforeAll(async () => {
-  server = await TesseraServer.start({
+  server = await startServerPatiently({
     env: { CANVAS_WIDTH: String(W), CANVAS_HEIGHT: String(H), COOLDOWN_MS: "0" },
     instanceId: "e2e-reconnect",
   });

@@ -10,7 +10,8 @@ import { expect, test, type Browser, type BrowserContextOptions, type Page } fro
 import { RedisProcess } from "../test/processes";
 import { clickPixel, pixelOnScreen, join, tapPixel } from "./helpers";
 import { placeSpread, WsPlacer, type Placement } from "./placer";
-import { apiSession, TesseraServer } from "./server-process";
+import { startServerPatiently } from "./fixtures";
+import { apiSession, type TesseraServer } from "./server-process";
 
 test.skip(!process.env.TESSERA_SCREENSHOTS, "set TESSERA_SCREENSHOTS=1 to (re)make the screenshots");
 test.describe.configure({ mode: "serial" });
@@ -117,7 +118,7 @@ let server: TesseraServer;
 
 test.beforeAll(async () => {
   test.setTimeout(180_000);
-  server = await TesseraServer.start({ env: { CANVAS_WIDTH: String(W), CANVAS_HEIGHT: String(H), COOLDOWN_MS: "0" }, instanceId: "shots" });
+  server = await startServerPatiently({ env: { CANVAS_WIDTH: String(W), CANVAS_HEIGHT: String(H), COOLDOWN_MS: "0" }, instanceId: "shots" });
   const artist = await apiSession(server.url, "sunset_crew");
   const placers = await Promise.all([0, 1, 2, 3].map(() => WsPlacer.connect(server.url, artist.cookie)));
   await placeSpread(placers, picture(), 0);
@@ -153,9 +154,13 @@ test("desktop", async ({ browser }) => {
   // At the fit zoom the first click zooms in on the heart (SPEC §7), the second places there.
   await clickPixel(page, 46, 24);
   await expect(page.getByTestId("cooldown")).toHaveAttribute("data-state", "cooling");
+  // Back to the whole picture while the new pixel is still ringed.
+  await page.keyboard.press("f");
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   const p = await pixelOnScreen(page, 200, 70);
   await page.mouse.move(p.x, p.y);
   await expect(page.getByTestId("online-count")).toHaveText("5");
+  await expect(page.getByTestId("recent-mark")).toHaveCount(1);
   await page.screenshot({ path: path.join(DOCS, "screenshot.png") });
 });
 
@@ -174,7 +179,7 @@ test("phone", async ({ browser }) => {
 
 test("degraded (Redis down), for a look", async ({ browser }) => {
   const redis = await RedisProcess.start();
-  const replica = await TesseraServer.start({ env: { CANVAS_WIDTH: "160", CANVAS_HEIGHT: "100", REDIS_URL: redis.url }, instanceId: "shots-degraded" });
+  const replica = await startServerPatiently({ env: { CANVAS_WIDTH: "160", CANVAS_HEIGHT: "100", REDIS_URL: redis.url }, instanceId: "shots-degraded" });
   try {
     const ctx = await browser.newContext({ baseURL: replica.url, viewport: { width: 1280, height: 800 } });
     const page = await ctx.newPage();

@@ -9,7 +9,7 @@ import path from "node:path";
 const INLINE_SCRIPT = /<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g;
 
 /** sha256 sources of every inline script in the prerendered pages of a production build. */
-export function inlineScriptHashes(projectRoot: string): string[] {
+function inlineScriptHashes(projectRoot: string): string[] {
   const dir = path.join(projectRoot, ".next", "server", "app");
   const hashes = new Set<string>();
   let files: string[] = [];

@@ -41,7 +41,6 @@ import { isLoadableUrl, loadStoredTemplate, normalizeTemplate, parseTemplateLink
 import { TemplateLayer } from "./template-layer";
 import {
   centerOn,
-  clampPan,
   fitView,
   initialView,
   panBy as panView,
@@ -51,11 +50,10 @@ import {
   withDeepLink,
   zoomAt,
   type Size,
-  type View,
 } from "./viewport";
 
 /** The board every path of the page means until boards land (SPEC §9): templates are kept per board. */
-export const BOARD_ID = "main";
+const BOARD_ID = "main";
 
 let connection: Connection | null = null;
 /** Without a session: the board kept fresh over HTTP (lib/client/board-poller.ts). */
@@ -81,7 +79,7 @@ const toastTimers = new Map<number, ReturnType<typeof setTimeout>>();
  * Show a short message; the same text again refreshes the visible toast instead of stacking.
  * With `countdown`, `{time}` in the text counts down to `until` and `doneText` replaces it after.
  */
-export function toast(text: string, kind: ToastKind = "info", countdown?: { until: number; doneText: string }): void {
+function toast(text: string, kind: ToastKind = "info", countdown?: { until: number; doneText: string }): void {
   const s = getState();
   const same = s.toasts.find((t) => t.text === text);
   const id = same ? same.id : ++toastId;
@@ -339,7 +337,7 @@ function newRenderer(source: PixelSource): void {
  * Connect (idempotent): snapshot, socket, renderer. `snapshot`: the board a watcher already has
  * (used instead of downloading it again; `sync` fills in what happened since).
  */
-export function startLive(snapshot?: CanvasSnapshot | null): void {
+function startLive(snapshot?: CanvasSnapshot | null): void {
   if (connection) return;
   let given = snapshot ?? null;
   const conn = new Connection(
@@ -369,7 +367,7 @@ export function startLive(snapshot?: CanvasSnapshot | null): void {
   exposeDebug();
 }
 
-export function stopLive(): void {
+function stopLive(): void {
   if (readyTimer !== null) clearTimeout(readyTimer);
   readyTimer = null;
   connection?.stop();
@@ -386,7 +384,7 @@ function onVisibility(): void {
 }
 
 /** Watch without a session: the board over HTTP while the tab is visible, and the online count. */
-export function startWatch(): void {
+function startWatch(): void {
   if (watcher || connection) return;
   const w = new BoardPoller(
     {
@@ -451,8 +449,8 @@ export function retryConnection(): void {
 // ------------------------------------------------------------------ performance marks
 
 /** Marks on the page's performance timeline (read by e2e/performance.spec.ts and DevTools). */
-export const MARK_SNAPSHOT = "tessera:snapshot-loaded";
-export const MARK_BOARD_SHOWN = "tessera:board-shown";
+const MARK_SNAPSHOT = "tessera:snapshot-loaded";
+const MARK_BOARD_SHOWN = "tessera:board-shown";
 let boardPainted = false;
 let boardShown = false;
 
@@ -665,11 +663,6 @@ export function setViewportSize(size: Size): void {
   }
 }
 
-export function setView(view: View): void {
-  const s = getState();
-  setState({ view: clampPan(view, boardSize(), s.viewportSize) });
-}
-
 /** Zoom by `factor` around viewport point (sx, sy); the viewport centre by default. */
 export function zoomBy(factor: number, sx?: number, sy?: number): void {
   const s = getState();
@@ -736,7 +729,7 @@ export function fitToScreen(): void {
 }
 
 /** The page's address for the current view. */
-export function currentLink(): string {
+function currentLink(): string {
   const s = getState();
   if (!s.view) return window.location.href;
   const q = withTemplateLink(withDeepLink(window.location.search, viewToLink(s.view, s.viewportSize, boardSize())), s.template);
@@ -1010,6 +1003,11 @@ function exposeDebug(): void {
     },
     resetRenderStats() {
       if (renderer) Object.assign(renderer.stats, { flushes: 0, totalMs: 0, maxMs: 0 });
+      if (templateLayer) Object.assign(templateLayer.stats, { flushes: 0, totalMs: 0, maxMs: 0 });
+    },
+    /** Main-thread time the template layer spent drawing (null without a template). */
+    get templateRenderStats() {
+      return templateLayer && getState().template ? { ...templateLayer.stats } : null;
     },
     /** Draw queued pixels now instead of on the next animation frame. */
     flush() {

@@ -121,7 +121,7 @@ export interface TesseraState {
   templateMismatches: number | null;
 }
 
-export const initialState: TesseraState = {
+const initialState: TesseraState = {
   auth: "checking",
   user: null,
   nameFormOpen: false,

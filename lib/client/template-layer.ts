@@ -120,8 +120,22 @@ export class TemplateLayer {
     });
   }
 
+  /** Main-thread time spent drawing the layer (the performance spec reports it). */
+  readonly stats = { flushes: 0, totalMs: 0, maxMs: 0 };
+
   /** Draw what is queued (public for tests and `window.__tessera`). */
   flush(): void {
+    const t0 = typeof performance !== "undefined" ? performance.now() : 0;
+    this.draw();
+    if (t0 > 0) {
+      const ms = performance.now() - t0;
+      this.stats.flushes++;
+      this.stats.totalMs += ms;
+      if (ms > this.stats.maxMs) this.stats.maxMs = ms;
+    }
+  }
+
+  private draw(): void {
     const t = this.tpl;
     const canvas = this.canvas;
     const ctx = this.ctx;

@@ -8,9 +8,9 @@ import type { TemplateState } from "./store";
 const P = { src: "template", x: "ox", y: "oy", width: "tw", opacity: "oo", mismatch: "tm" } as const;
 
 /** A file template is kept in localStorage only up to this size (data: URL characters). */
-export const MAX_STORED_FILE_CHARS = 2_000_000;
+const MAX_STORED_FILE_CHARS = 2_000_000;
 /** Templates wider or taller than this (board pixels) are refused: the layer is one canvas. */
-export const MAX_TEMPLATE_SIDE = 4096;
+const MAX_TEMPLATE_SIDE = 4096;
 
 const clamp = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, v));
 
