@@ -10,7 +10,7 @@
 
 import { expect, test, type Page } from "@playwright/test";
 import { PALETTE } from "../lib/palette";
-import { encodeIndexedPng } from "../server/png";
+import { encodeIndexedPng } from "../server/canvas/png";
 import { placeSpread, randomPlacements, WsPlacer } from "./placer";
 import { startServerPatiently } from "./fixtures";
 import { apiSession, type TesseraServer } from "./server-process";
