@@ -73,6 +73,7 @@ describe("fault injection: a Redis Sentinel failover under load", () => {
   }, 180_000);
 
   afterAll(async () => {
+    if (run && !observed) console.log(run.diagnosis());
     run?.close();
     await Promise.all(replicas.map((r) => r.stop("SIGKILL")));
     await topology?.stop();

@@ -35,6 +35,7 @@ describe("fault injection", () => {
   }, 120_000);
 
   afterAll(async () => {
+    if (run && !observed) console.log(run.diagnosis());
     run?.close();
     await Promise.all(replicas.map((r) => r.stop("SIGKILL")));
     await redis?.stop();

@@ -165,10 +165,13 @@ export class ReplicaProcess {
   }
 }
 
-/** GET /api/health of a replica, or null while it does not answer. */
+/** Longer than the health check's own database deadline: a replica that answers at all answers within it. */
+const HEALTH_ANSWER_MS = 5_000;
+
+/** GET /api/health of a replica, or null while it does not answer (within HEALTH_ANSWER_MS). */
 export async function health(url: string): Promise<{ status: string; redis: string; db: string; instanceId: string } | null> {
   try {
-    return await (await fetch(`${url}/api/health`)).json();
+    return await (await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(HEALTH_ANSWER_MS) })).json();
   } catch {
     return null;
   }

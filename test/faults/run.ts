@@ -25,6 +25,8 @@ const HAMMER_INTERVAL_MS = 40;
 const HTTP_PLACERS = 4;
 /** Acks before a scenario injects its first fault: the load is really running. */
 const WARM_UP_ACKS = 300;
+/** An HTTP placement unanswered this long is reported (and given up: its outcome is unknown). */
+const HTTP_ANSWER_DEADLINE_MS = 10_000;
 /** Stream numbers: simulated clients 0…, HTTP placers from here. */
 const HTTP_STREAMS = 100_000;
 
@@ -75,6 +77,7 @@ export class FaultRun {
   private readonly t0 = Date.now();
   private stopped = false;
   private readonly loops: Promise<void>[] = [];
+  private readonly leftovers: string[] = [];
 
   constructor(
     /** Replicas by instance id and URL (a restarted replica keeps its port, so the list is fixed). */
@@ -110,7 +113,10 @@ export class FaultRun {
       const u = users[NORMAL_CLIENTS + WATCHERS + h];
       this.clients.push(new SimClient(`hammer${h}-b`, u.id, u.cookie, () => live, (h + 1) % n, W, H, forkPrng(this.seed, users.length + h)));
     }
-    await Promise.all(this.clients.map((c) => c.start()));
+    let started = 0;
+    const starting = this.clients.map((c) => c.start().then(() => started++));
+    await waitFor(() => started === this.clients.length, 60_000, "every client to load the board and be welcomed");
+    await Promise.all(starting);
     this.mark(`${this.clients.length} WebSocket clients connected`);
 
     const stop = () => this.stopped;
@@ -129,14 +135,24 @@ export class FaultRun {
     while (!this.stopped) {
       const r = this.replicas[randInt(rand, this.replicas.length)];
       const body = { x: randInt(rand, W), y: randInt(rand, H), color: randInt(rand, 32) };
+      const sentAt = Date.now();
       try {
-        const res = await fetch(`${r.url}/api/pixel`, { method: "PUT", headers: { cookie: u.cookie, "content-type": "application/json" }, body: JSON.stringify(body) });
+        const res = await fetch(`${r.url}/api/pixel`, {
+          method: "PUT",
+          headers: { cookie: u.cookie, "content-type": "application/json" },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(HTTP_ANSWER_DEADLINE_MS),
+        });
         if (res.status === 200) {
           const a = await res.json();
           this.httpAcks.push({ seq: a.seq, ...body, userId: u.id, replica: r.id, at: Date.now() });
         }
-      } catch {
-        // replica down: try another next time
+      } catch (err) {
+        // A replica that is down refuses the connection: try another next time. One that keeps the
+        // request open without an answer is a finding.
+        if ((err as Error).name === "TimeoutError") {
+          this.leftovers.push(`PUT /api/pixel on ${r.id} sent at ${sentAt - this.t0} ms unanswered after ${HTTP_ANSWER_DEADLINE_MS} ms`);
+        }
       }
       await new Promise((res) => setTimeout(res, COOLDOWN_MS + 20));
     }
@@ -149,6 +165,13 @@ export class FaultRun {
   async finish(outages: Observed["outages"]): Promise<Observed> {
     this.stopped = true;
     await Promise.all(this.loops);
+    // Every placement sent on a connection that stayed open gets its ack or reject.
+    const unanswered = () => this.clients.flatMap((c) => c.unanswered().map((u) => `${c.name} on ${u.replica} since ${u.sentAt - this.t0} ms`));
+    try {
+      await waitFor(() => unanswered().length === 0, 10_000, "an answer to every placement sent");
+    } catch {
+      this.leftovers.push(...unanswered().map((u) => `never answered: a placement of ${u}`));
+    }
     const finalSeq = await dbMaxSeq(this.dbUrl);
     await waitFor(() => this.clients.every((c) => c.board.seq >= finalSeq), 15_000, "every client to converge");
     for (const r of this.replicas) {
@@ -176,7 +199,19 @@ export class FaultRun {
 
   /** Protocol expectations the server broke, over all clients. */
   problems(): string[] {
-    return this.clients.flatMap((c) => c.problems);
+    return [...this.clients.flatMap((c) => c.problems), ...this.leftovers];
+  }
+
+  /** Where a run that did not finish got to: for the test's output when it fails or times out. */
+  diagnosis(): string {
+    const pending = this.clients.reduce((n, c) => n + c.unanswered().length, 0);
+    const connected = this.clients.filter((c) => c.connected).length;
+    const problems = this.problems();
+    return (
+      `\nFault run (TESSERA_SEED=${this.seed}) did not finish; timeline so far\n${this.timeline.join("\n")}\n` +
+      `${this.allAcks().length} acks, ${connected}/${this.clients.length} clients connected, ${pending} placements unanswered; ` +
+      `${problems.length} problems${problems.length ? `:\n${problems.slice(0, 20).join("\n")}` : ""}\n`
+    );
   }
 
   /** The printed report: seed, timeline, the guarantees table, totals and the scenario's own figures. */

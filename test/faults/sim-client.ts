@@ -15,10 +15,18 @@ export interface SimReplica {
   url: string;
 }
 
+/**
+ * A placement unanswered this long is reported (the run goes on placing; a late answer still
+ * counts). Far above any ack latency, even on two shared busy cores.
+ */
+const ANSWER_DEADLINE_MS = 10_000;
+
 interface Pending {
   x: number;
   y: number;
   color: number;
+  sentAt: number;
+  replica: string;
   resolve: (m: ServerMessage | null) => void;
 }
 
@@ -179,7 +187,7 @@ export class SimClient {
     if (!this.connected) return Promise.resolve(null);
     const ref = `${this.name}-${++this.refs}`;
     return new Promise((resolve) => {
-      this.pending.set(ref, { x, y, color, resolve });
+      this.pending.set(ref, { x, y, color, sentAt: Date.now(), replica: this.current.id, resolve });
       this.send({ type: "place", x, y, color, ref });
     });
   }
@@ -188,10 +196,19 @@ export class SimClient {
   async run(intervalMs: number, stop: () => boolean): Promise<void> {
     while (!stop()) {
       if (this.connected) {
-        await this.place(randInt(this.rand, this.board.width), randInt(this.rand, this.board.height), randInt(this.rand, 32));
+        const placed = this.place(randInt(this.rand, this.board.width), randInt(this.rand, this.board.height), randInt(this.rand, 32));
+        let timer: NodeJS.Timeout | undefined;
+        const late = await Promise.race([placed.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), ANSWER_DEADLINE_MS)))]);
+        clearTimeout(timer);
+        if (late) this.problems.push(`${this.name}: a placement on ${this.current.id} unanswered after ${ANSWER_DEADLINE_MS} ms (connection open: ${this.connected})`);
       }
       await new Promise((r) => setTimeout(r, intervalMs * (0.75 + this.rand() * 0.5)));
     }
+  }
+
+  /** Placements sent on the open connection and not answered yet: where, and since when. */
+  unanswered(): Array<{ replica: string; sentAt: number }> {
+    return [...this.pending.values()].map((p) => ({ replica: p.replica, sentAt: p.sentAt }));
   }
 
   close(): void {
