@@ -39,10 +39,16 @@ export const MAX_REF_CHARS = 64;
 /** Server pings every client this often; a client that missed a whole interval is terminated. */
 export const WS_HEARTBEAT_INTERVAL_MS = 30_000;
 /**
- * At most one PIXELS frame per this interval goes to each client (sooner only when a frame is full);
- * records arriving after a quiet tick go out at once. Sending a frame costs a write per client, so
- * this bounds a replica's fan-out work to (1000 / FANOUT_TICK_MS) × clients frames per second
- * whatever the placement rate (see docs/BENCHMARKS.md).
+ * A room's PIXELS frames adapt to what they cost (server/realtime/pixel-hub.ts): after a flush the
+ * hub stays idle at least as long as the flush took (so frames take at most this share of the
+ * event loop)…
+ */
+export const FANOUT_BUSY_SHARE = 0.5;
+/** …no sooner than this after the last frame (≤ 500 frames per second per client)… */
+export const FANOUT_MIN_GAP_MS = 2;
+/**
+ * …and never later than this: at most 1000 / FANOUT_TICK_MS frames per second per client once a
+ * room is busy or large, whatever the placement rate (see docs/BENCHMARKS.md).
  */
 export const FANOUT_TICK_MS = 50;
 /** A tick is flushed early once it holds this many records (9 bytes each → ~9 KiB frames). */

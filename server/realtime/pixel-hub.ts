@@ -6,15 +6,25 @@
 // client as one PIXELS frame, encoded once; the sockets' own buffers absorb slow readers, and the
 // gateway drops a client whose buffer grows past its bound.
 //
-// Ticks are a throttle with a leading edge: a frame goes out at most once per tick (or sooner when
-// it is full). Records arriving when the last frame is older than a tick go out at once (after the
-// current event-loop turn, so one commit group or one Redis message still makes one frame); records
-// arriving sooner wait for the end of the tick. The cost of a frame is per client (one write each),
-// so the frame rate, not the placement rate, is what a replica's CPU pays for: at most
-// 1000 / FANOUT_TICK_MS frames per second per client, however many placements they carry.
+// The tick adapts to what a frame costs. A frame costs one write per client, so the frame rate, not
+// the placement rate, is what a replica's CPU pays for. Each flush is timed; the next frame may go
+// out once the hub has been idle for as long as that flush took (FANOUT_BUSY_SHARE of the event
+// loop at most), but no sooner than FANOUT_MIN_GAP_MS and never later than FANOUT_TICK_MS after
+// the last. So records go out right after the current event-loop turn while frames are cheap — a
+// quiet board or a small room: latency is the commit plus one write — and batch up, to at most
+// 1000 / FANOUT_TICK_MS frames per second per client, only as the room grows busy or large.
+// Records arriving after a quiet spell always go out at once (one commit group or one Redis message
+// still makes one frame: the flush waits for the end of the current turn).
 
 import { Board } from "../../lib/canvas";
-import { FANOUT_MAX_RECORDS_PER_FRAME, FANOUT_TICK_MS, MAX_REPLAY_RECORDS, REPLAY_RING_RECORDS } from "../../lib/limits";
+import {
+  FANOUT_BUSY_SHARE,
+  FANOUT_MAX_RECORDS_PER_FRAME,
+  FANOUT_MIN_GAP_MS,
+  FANOUT_TICK_MS,
+  MAX_REPLAY_RECORDS,
+  REPLAY_RING_RECORDS,
+} from "../../lib/limits";
 import { encodePixels, type PixelRecord } from "../../lib/protocol";
 import { ReplayRing } from "./replay-ring";
 
@@ -24,7 +34,10 @@ export interface PixelSink {
 }
 
 export interface HubOptions {
+  /** Longest wait between frames (FANOUT_TICK_MS). */
   tickMs?: number;
+  /** Shortest gap between frames (FANOUT_MIN_GAP_MS). */
+  minGapMs?: number;
   maxRecordsPerFrame?: number;
   ringRecords?: number;
   maxReplayRecords?: number;
@@ -37,9 +50,12 @@ export class PixelHub {
   private pending: PixelRecord[] = [];
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
-  /** performance.now() of the last frame sent (−∞ before the first). */
+  /** performance.now() when the last frame had been written to every client (−∞ before the first). */
   private lastFlush = -Infinity;
+  /** Smoothed time one flush takes (ms): what the next gap is made of. */
+  private flushCost = 0;
   private readonly tickMs: number;
+  private readonly minGapMs: number;
   private readonly maxRecords: number;
   private readonly maxReplay: number;
   /** Counters for /api/stats and /metrics. */
@@ -53,6 +69,7 @@ export class PixelHub {
     this.board = new Board(width, height);
     this.ring = new ReplayRing(opts.ringRecords ?? REPLAY_RING_RECORDS);
     this.tickMs = opts.tickMs ?? FANOUT_TICK_MS;
+    this.minGapMs = Math.min(opts.minGapMs ?? FANOUT_MIN_GAP_MS, this.tickMs);
     this.maxRecords = opts.maxRecordsPerFrame ?? FANOUT_MAX_RECORDS_PER_FRAME;
     this.maxReplay = opts.maxReplayRecords ?? MAX_REPLAY_RECORDS;
   }
@@ -116,10 +133,16 @@ export class PixelHub {
     }
   }
 
-  /** Arrange the next frame: right after this turn when the last one is a tick old, else at the tick's end. */
+  /** The gap the next frame must keep after the last one (see the file comment). */
+  get gapMs(): number {
+    const idle = (this.flushCost * (1 - FANOUT_BUSY_SHARE)) / FANOUT_BUSY_SHARE;
+    return Math.min(this.tickMs, Math.max(this.minGapMs, idle));
+  }
+
+  /** Arrange the next frame: right after this turn when the last one is a gap old, else at the gap's end. */
   private schedule(): void {
     if (this.timer !== null || this.immediate !== null) return;
-    const wait = this.lastFlush + this.tickMs - performance.now();
+    const wait = this.lastFlush + this.gapMs - performance.now();
     if (wait <= 0) this.immediate = setImmediate(() => this.flush());
     else this.timer = setTimeout(() => this.flush(), wait);
   }
@@ -135,14 +158,17 @@ export class PixelHub {
       this.immediate = null;
     }
     if (this.pending.length === 0) return;
-    this.lastFlush = performance.now();
+    const started = performance.now();
     const frame = encodePixels(this.pending);
     this.counters.framesSent++;
     this.counters.recordsSent += this.pending.length;
     const sent = this.pending.length;
     this.pending = [];
     for (const sink of this.sinks) sink.sendPixels(frame);
-    this.onFlush(sent, performance.now() - this.pendingSince);
+    this.lastFlush = performance.now();
+    // Smoothed over a few flushes, so one descheduled flush does not stall the next ones.
+    this.flushCost = 0.7 * this.flushCost + 0.3 * (this.lastFlush - started);
+    this.onFlush(sent, this.lastFlush - this.pendingSince);
   }
 
   close(): void {
