@@ -714,22 +714,10 @@ function findNginx(): string | null {
   return null;
 }
 
-/** nginx, installed with apt-get when missing and possible; otherwise null and the reason. */
+/** nginx, or null and the reason (scripts/ensure-system-deps.sh installs it; tests install nothing). */
 function ensureNginx(): { bin: string | null; reason: string } {
-  const found = findNginx();
-  if (found) return { bin: found, reason: "" };
-  const root = typeof process.getuid === "function" && process.getuid() === 0;
-  if (!root || spawnSync("apt-get", ["--version"], { stdio: "ignore" }).status !== 0) {
-    return { bin: null, reason: "nginx is not installed and apt-get cannot install it here (needs root on Debian)" };
-  }
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  const install = () => spawnSync("apt-get", ["install", "-y", "-qq", "nginx"], { stdio: "ignore", env, timeout: 180_000 }).status === 0;
-  if (!install()) {
-    spawnSync("apt-get", ["update", "-qq"], { stdio: "ignore", env, timeout: 180_000 });
-    install();
-  }
   const bin = findNginx();
-  return { bin, reason: bin ? "" : "nginx is not installed and `apt-get install nginx` failed" };
+  return { bin, reason: bin ? "" : "nginx is not installed (run scripts/ensure-system-deps.sh, or apt-get install nginx)" };
 }
 
 /** A GET with the path sent exactly as given (fetch would normalise dot segments and slashes first). */

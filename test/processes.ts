@@ -4,6 +4,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { waitFor } from "./wait";
@@ -47,6 +48,7 @@ export async function redisCommand(port: number, command: string, password?: str
 
 export class RedisProcess {
   private proc: ChildProcess | null = null;
+  private dir: string | null = null;
 
   private constructor(
     readonly port: number,
@@ -64,7 +66,9 @@ export class RedisProcess {
   }
 
   async start(): Promise<void> {
-    this.proc = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...this.extraArgs], {
+    // Its own directory: a replica's full sync writes dump.rdb there, never into the working tree.
+    this.dir ??= fs.mkdtempSync(path.join(os.tmpdir(), "tessera-redis-"));
+    this.proc = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", this.dir, ...this.extraArgs], {
       stdio: "ignore",
     });
     const i = this.extraArgs.indexOf("--requirepass");
@@ -82,8 +86,11 @@ export class RedisProcess {
     this.proc = null;
   }
 
+  /** Kill it and remove its directory (it cannot be restarted after this). */
   async stop(): Promise<void> {
     await this.kill();
+    if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
+    this.dir = null;
   }
 }
 

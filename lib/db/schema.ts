@@ -1,6 +1,6 @@
 // The drizzle schema (server-only). One dialect (PostgreSQL) for both PostgreSQL and PGlite.
 // Times are stored as epoch milliseconds taken from the database's clock, so every replica
-// measures cooldowns against one clock. See docs/DESIGN-R2.md "Data model".
+// measures cooldowns against one clock. See docs/ARCHITECTURE.md "Data model".
 //
 // Every id column (users.id, boards.id, board_id, user_id, created_by) is COLLATE "C" — set in
 // drizzle/0001_boards.sql, as drizzle cannot declare it: ids compare byte by byte, not through

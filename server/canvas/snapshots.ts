@@ -1,5 +1,5 @@
 // Board images from the database: the newest snapshot plus the placements after it (SPEC §13,
-// docs/DESIGN-R2.md "Snapshots"). Snapshots keep start-up and history reads independent of how
+// docs/ARCHITECTURE.md "Decisions"). Snapshots keep start-up and history reads independent of how
 // long a board has lived.
 //
 //   loadBoard(storage, id, w, h)   the board now, for a room that starts following it

@@ -1,6 +1,6 @@
 // Storage through drizzle-orm: PostgreSQL when DATABASE_URL is set, embedded PGlite in DATA_DIR
 // otherwise — one schema, one dialect, migrations applied at start. Implements the Storage
-// interface of store.ts; the data model is docs/DESIGN-R2.md "Data model".
+// interface of store.ts; the data model is docs/ARCHITECTURE.md "Data model".
 //
 // Dense seqs per board: every commit runs the database function `tessera_commit`, which first
 // locks the board's row. That serialises a board's commits cluster-wide, so its seqs are handed out

@@ -1,4 +1,4 @@
-// What the rest of the server needs from the database (docs/DESIGN-R2.md "Data model"). The
+// What the rest of the server needs from the database (docs/ARCHITECTURE.md "Data model"). The
 // implementation is storage.ts (drizzle over PostgreSQL or PGlite); everything else depends on
 // this interface only.
 

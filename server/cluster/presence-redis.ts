@@ -1,4 +1,4 @@
-// Cluster-wide presence over Redis (SPEC §10, docs/DESIGN-R2.md "Presence").
+// Cluster-wide presence over Redis (SPEC §10, docs/ARCHITECTURE.md "Many replicas").
 //
 // Per board, Redis holds the users themselves, sorted: `lex` (all scores 0, members are the sort
 // keys of server/realtime/presence.ts, so ZRANGE BYLEX is the SPEC's order and ZCARD the exact

@@ -38,7 +38,7 @@ export const BOARDS_ACTIVE = "boards:active";
  */
 export const PRESENCE_BOARDS = "presence:boards";
 
-/** The presence keys of one board (docs/DESIGN-R2.md "Redis"). */
+/** The presence keys of one board (docs/PROTOCOL.md "Redis"). */
 export interface PresenceKeys {
   /** Zset, all scores 0, members `lowercase(name) \0 name \0 id`: BYLEX order and ZCARD total. */
   lex: string;
