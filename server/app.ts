@@ -97,6 +97,7 @@ export async function startTessera(config: Config, opts: StartOptions = {}): Pro
         sentinels: config.redisSentinels ?? undefined,
         sentinelName: config.redisSentinelName ?? undefined,
         password: config.redisPassword ?? undefined,
+        sentinelPassword: config.redisSentinelPassword ?? undefined,
       })
     : null;
   const presence: Presence & { start?: () => void } = link

@@ -1,7 +1,8 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_CANVAS_HEIGHT, DEFAULT_CANVAS_WIDTH, DEFAULT_COOLDOWN_MS } from "../lib/limits";
-import { ConfigError, DEFAULTS, loadConfig } from "./config";
+import fs from "node:fs";
+import { ConfigError, DEFAULTS, ENV_VARS, loadConfig } from "./config";
 
 const SECRET = "0123456789abcdef0123";
 
@@ -145,5 +146,47 @@ describe("loadConfig errors name the variable", () => {
       return;
     }
     expect(origins).toEqual(["https://example.com"]);
+  });
+});
+
+describe("revision 2 variables", () => {
+  it("reads Sentinel, tokens, the metrics port and the boards limit", () => {
+    const c = loadConfig({
+      REDIS_SENTINELS: "s1:26379, [::1]:26380",
+      REDIS_SENTINEL_NAME: "tessera",
+      REDIS_PASSWORD: "pw",
+      REDIS_SENTINEL_PASSWORD: "spw",
+      ADMIN_TOKEN: "a".repeat(32),
+      METRICS_TOKEN: "m".repeat(16),
+      METRICS_PORT: "9464",
+      METRICS_HOST: "10.0.0.5",
+      BOARDS_PER_USER_PER_DAY: "0",
+    });
+    expect(c.redisSentinels).toEqual([
+      { host: "s1", port: 26379 },
+      { host: "::1", port: 26380 },
+    ]);
+    expect(c).toMatchObject({ redisSentinelName: "tessera", redisPassword: "pw", redisSentinelPassword: "spw", adminToken: "a".repeat(32), metricsToken: "m".repeat(16), metricsPort: 9464, metricsHost: "10.0.0.5", boardsPerUserPerDay: 0 });
+    const d = loadConfig({});
+    expect(d).toMatchObject({ redisSentinels: null, adminToken: null, metricsToken: null, metricsPort: null, metricsHost: "127.0.0.1", boardsPerUserPerDay: 5 });
+  });
+
+  it.each([
+    ["a short admin token", { ADMIN_TOKEN: "short" }, "ADMIN_TOKEN"],
+    ["a short metrics token", { METRICS_TOKEN: "short" }, "METRICS_TOKEN"],
+    ["a bad metrics port", { METRICS_PORT: "70000" }, "METRICS_PORT"],
+    ["sentinels without a name", { REDIS_SENTINELS: "s1:26379" }, "REDIS_SENTINEL_NAME"],
+    ["a name without sentinels", { REDIS_SENTINEL_NAME: "tessera" }, "REDIS_SENTINELS"],
+    ["a sentinel without a port", { REDIS_SENTINELS: "s1", REDIS_SENTINEL_NAME: "t" }, "REDIS_SENTINELS"],
+    ["two different Redis passwords", { REDIS_URL: "redis://:a@h:6379", REDIS_PASSWORD: "b" }, "REDIS_PASSWORD"],
+    ["a negative boards limit", { BOARDS_PER_USER_PER_DAY: "-1" }, "BOARDS_PER_USER_PER_DAY"],
+  ])("refuses %s with a line naming the variable", (_label, env, variable) => {
+    expect(configError(env).message).toContain(variable);
+  });
+
+  it("lists every variable it reads", () => {
+    const source = fs.readFileSync(new URL("./config.ts", import.meta.url), "utf8");
+    const read = new Set([...source.matchAll(/env\.([A-Z_]+)|Var\(env, "([A-Z_]+)"/g)].map((m) => m[1] ?? m[2]));
+    for (const v of read) expect(ENV_VARS as readonly string[], v).toContain(v);
   });
 });

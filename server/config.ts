@@ -26,6 +26,8 @@ export interface Config {
   redisSentinelName: string | null;
   /** Redis password when not in REDIS_URL. */
   redisPassword: string | null;
+  /** The sentinels' own password, when they ask for one (not the Redis password). */
+  redisSentinelPassword: string | null;
   width: number;
   height: number;
   cooldownMs: number;
@@ -51,7 +53,7 @@ export interface Config {
 
 /** Every environment variable Tessera reads (deployment manifests are checked against it). */
 export const ENV_VARS = [
-  "PORT", "HOST", "DATABASE_URL", "DATA_DIR", "REDIS_URL", "REDIS_SENTINELS", "REDIS_SENTINEL_NAME", "REDIS_PASSWORD",
+  "PORT", "HOST", "DATABASE_URL", "DATA_DIR", "REDIS_URL", "REDIS_SENTINELS", "REDIS_SENTINEL_NAME", "REDIS_PASSWORD", "REDIS_SENTINEL_PASSWORD",
   "CANVAS_WIDTH", "CANVAS_HEIGHT", "COOLDOWN_MS", "INSTANCE_ID", "SESSION_SECRET", "ALLOWED_ORIGINS", "LOG_LEVEL",
   "MAX_CONNECTIONS_PER_IP", "SESSIONS_PER_IP_PER_MIN", "PLACEMENTS_PER_CONNECTION_PER_S", "TRUST_PROXY",
   "BOARDS_PER_USER_PER_DAY", "ADMIN_TOKEN", "METRICS_TOKEN", "METRICS_PORT", "METRICS_HOST",
@@ -185,6 +187,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisSentinels,
     redisSentinelName,
     redisPassword,
+    redisSentinelPassword: env.REDIS_SENTINEL_PASSWORD || null,
     boardsPerUserPerDay: intVar(env, "BOARDS_PER_USER_PER_DAY", DEFAULT_BOARDS_PER_USER_PER_DAY, 0, 1_000_000),
     adminToken,
     metricsToken,
