@@ -163,8 +163,6 @@ export const ADMIN_TOKEN_MIN_CHARS = 32;
 export const MAX_WIPE_PIXELS = 1_000_000;
 /** Rollback and wipe are written in chunks of this many pixels, one transaction each, so other users' commits interleave. */
 export const MODERATION_CHUNK_PIXELS = 1_000;
-/** A ban closes the user's connections on every replica within this (SPEC §12: 1 s). */
-export const BAN_CLOSE_MS = 1_000;
 export const BAN_REASON_MAX_CHARS = 200;
 /** Each replica re-reads the bans this often, in case it missed an event (Redis down). */
 export const BAN_REFRESH_MS = 30_000;

@@ -2,7 +2,7 @@
 // runtime validation of everything a client sends, the binary PIXELS codec, close and error codes.
 // Server and browser both import this module; no other module invents a message shape.
 
-import { MAX_REF_CHARS, NAME_MAX_CHARS, PROTOCOL_VERSION } from "./limits";
+import { MAX_REF_CHARS, PROTOCOL_VERSION } from "./limits";
 
 export { PROTOCOL_VERSION };
 
@@ -144,7 +144,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 const COORD_LIMIT = 1 << 16;
 
 /** True when `v` is an integer in [min, max]. */
-export function isIntIn(v: unknown, min: number, max: number): v is number {
+function isIntIn(v: unknown, min: number, max: number): v is number {
   return typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
 }
 

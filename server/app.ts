@@ -38,7 +38,7 @@ import { type BoardFollow, Rooms } from "./realtime/rooms";
 import { Sessions } from "./sessions";
 import { MAIN_BOARD } from "../lib/protocol";
 
-export const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
+const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 /** Graceful shutdown gives up and exits after this long. */
 export const SHUTDOWN_DEADLINE_MS = 5_000;
@@ -335,4 +335,3 @@ function bearer(req: IncomingMessage): string | null {
   return h?.startsWith("Bearer ") ? h.slice(7) : null;
 }
 
-export { clientIpOf };

@@ -9,7 +9,7 @@ import pg from "pg";
 import { PrivatePostgres } from "./private-postgres";
 
 /** The opt-in admin URL of a server of your own; unset → the run's private cluster. */
-export const PG_ADMIN_URL: string | undefined = process.env.TEST_PG_URL || undefined;
+const PG_ADMIN_URL: string | undefined = process.env.TEST_PG_URL || undefined;
 
 /** What a runner's global setup hands to the tests: the cluster's admin URL, or why there is none. */
 export type SharedPostgres = { url: string } | { error: string };

@@ -24,7 +24,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Send one inline command to a Redis server and return its reply line, or null when unreachable. */
-export async function redisCommand(port: number, command: string, password?: string): Promise<string | null> {
+async function redisCommand(port: number, command: string, password?: string): Promise<string | null> {
   return new Promise((resolve) => {
     const sock = net.connect(port, "127.0.0.1");
     const replies = password ? 2 : 1; // AUTH's reply first, then the command's

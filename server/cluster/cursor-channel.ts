@@ -10,7 +10,7 @@ import type { RedisLink } from "./redis-link";
 import { cursorChannel } from "./redis-names";
 import type { Signer } from "./signing";
 
-export const CURSOR_KIND = "cursors";
+const CURSOR_KIND = "cursors";
 
 /** Moves in one batch at most: a replica's users on one board moved within one tick. */
 const MAX_MOVES_PER_MESSAGE = 20 * CURSORS_PER_FRAME;

@@ -12,7 +12,7 @@ import { pixelChannel } from "./redis-names";
 import type { Signer } from "./signing";
 
 /** Channel kind for counters and metrics. */
-export const PIXEL_KIND = "pixel-updates";
+const PIXEL_KIND = "pixel-updates";
 
 /** Seqs travel as u32 in PIXELS frames. */
 const MAX_SEQ = 0xffff_ffff;

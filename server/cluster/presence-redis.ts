@@ -302,7 +302,7 @@ function count(v: unknown): number | null {
 }
 
 /** A replica's record, or null when it is not one this code wrote for that id. */
-export function parsePodRecord(id: string, text: unknown): PresenceInstance | null {
+function parsePodRecord(id: string, text: unknown): PresenceInstance | null {
   if (typeof text !== "string" || text.length > POD_RECORD_MAX_CHARS) return null;
   let v: unknown;
   try {

@@ -14,7 +14,7 @@ import type { Room } from "./room";
 const CATCH_UP_PAGE = 10_000;
 
 /** Apply every committed placement of the room's board it does not have yet; returns how many were new. */
-export async function catchUp(storage: Storage, room: Room, page = CATCH_UP_PAGE): Promise<number> {
+async function catchUp(storage: Storage, room: Room, page = CATCH_UP_PAGE): Promise<number> {
   let total = 0;
   for (;;) {
     const rows = await storage.placementsAfter(room.id, room.seq, page);

@@ -97,7 +97,7 @@ interface PushState {
   lastAt: number;
 }
 
-export class Client implements RoomMember {
+class Client implements RoomMember {
   /** The payload of the outstanding ping: only a pong echoing it (RFC 6455) counts as a sign of life. */
   pingNonce: Buffer | null = null;
   alive = true;

@@ -84,14 +84,14 @@ export class PresenceCursorError extends Error {
 // ---------------------------------------------------------------- sort keys and cursors
 
 /** Ids are opaque but bounded: anything longer came from somewhere it should not have. */
-export const PRESENCE_ID_MAX_CHARS = 64;
+const PRESENCE_ID_MAX_CHARS = 64;
 const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
  * True when the user can be keyed: no NUL (the key's separator), no lone surrogate (which would
  * not survive UTF-8 and so would sort differently in Redis), bounded lengths.
  */
-export function keyableUser(user: PublicUser): boolean {
+function keyableUser(user: PublicUser): boolean {
   const { id, name } = user;
   return (
     typeof id === "string" &&

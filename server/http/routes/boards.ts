@@ -40,7 +40,7 @@ const NewBoardBody = v.object({
 });
 
 /** An id made from a title: lower-case ASCII letters and digits joined by '-', at most 32 characters. */
-export function slugOf(title: string): string {
+function slugOf(title: string): string {
   const slug = title
     .normalize("NFKD")
     .toLowerCase()
