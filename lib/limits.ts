@@ -114,8 +114,10 @@ export const MAX_BOARD_COOLDOWN_MS = 3_600_000;
 export const DEFAULT_BOARDS_PER_USER_PER_DAY = 5;
 /** A board followed by nobody on a replica stays loaded this long (its channels unsubscribed after it). */
 export const ROOM_LINGER_MS = 10_000;
-/** An HTTP read of a board not otherwise followed keeps it loaded for this long. */
-export const ROOM_HTTP_LEASE_MS = 15_000;
+/** HTTP reads of a board not followed here share one detached copy of it for this long… */
+export const ROOM_READ_CACHE_MS = 2_000;
+/** …and at most this many such copies are kept. */
+export const ROOM_READ_CACHE_BOARDS = 16;
 /** A board's row is re-read after this long (its state may change on another replica; size and cooldown never do). */
 export const BOARD_META_TTL_MS = 5_000;
 /** An unknown board id is remembered as unknown this long (bogus ids cost one query, not one each). */

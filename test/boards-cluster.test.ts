@@ -63,6 +63,12 @@ describe("boards across replicas", () => {
   it("follows a board's channels exactly while it has clients there, and unsubscribes within 30 s", async () => {
     expect((await createBoard(a.url, owner.cookie, { title: "follow", width: 16, height: 16, cooldownMs: 0, id: "follow" })).status).toBe(201);
     const channels = ["pixel-updates:follow", "user-events:follow", "cursors:follow"];
+    // HTTP reads of a board nobody follows subscribe nothing.
+    for (const r of [a, b]) {
+      expect((await fetch(`${r.url}/api/boards/follow/canvas`)).status).toBe(200);
+      expect((await fetch(`${r.url}/api/boards/follow/canvas.png`)).status).toBe(200);
+      expect((await fetch(`${r.url}/api/boards/follow/canvas/info`)).status).toBe(200);
+    }
     for (const ch of channels) expect(await subscribers(ch)).toBe(0);
     // main is always followed by both.
     expect(await subscribers("pixel-updates")).toBe(2);

@@ -1,14 +1,15 @@
 // Which boards this replica holds in memory (SPEC §9). A board is loaded when its first follower
 // arrives — subscribed to its channels first, then read from its newest snapshot plus the tail, so
 // nothing committed in between is missed — and dropped ROOM_LINGER_MS after its last follower left
-// (channels unsubscribed, memory freed). `main` is always held. HTTP reads of a board nobody follows
-// here hold it for a short lease instead of loading it per request.
+// (channels unsubscribed, memory freed). `main` is always held. An HTTP read of a board nobody
+// follows here gets a detached copy read from the database — no subscription, nothing held beyond a
+// short cache (ROOM_READ_CACHE_MS) — so a replica follows a board exactly while it has clients there.
 //
 // Rooms is also where committed placements meet the replica: the local room (if loaded) gets them
 // at once and the other replicas through the pixel channel.
 
 import { MAIN_BOARD, type PixelRecord } from "../../lib/protocol";
-import { ROOM_HTTP_LEASE_MS, ROOM_LINGER_MS } from "../../lib/limits";
+import { ROOM_LINGER_MS, ROOM_READ_CACHE_BOARDS, ROOM_READ_CACHE_MS } from "../../lib/limits";
 import type { BoardDirectory } from "../canvas/boards";
 import type { CommittedPlacement, PlacementSink } from "../canvas/canvas-service";
 import type { BoardRow, Storage } from "../canvas/store";
@@ -52,8 +53,6 @@ export interface RoomsDeps {
 interface Held {
   room: Room;
   followers: number;
-  /** performance.now() until which an HTTP lease keeps the room. */
-  leaseUntil: number;
   dropTimer: NodeJS.Timeout | null;
   convergence: Convergence;
   /** Stop following the board's channels. */
@@ -63,6 +62,9 @@ interface Held {
 export class Rooms implements PlacementSink {
   private readonly held = new Map<string, Held>();
   private readonly loading = new Map<string, Promise<Held | null>>();
+  /** Detached copies of boards not followed here, for HTTP reads (oldest first). */
+  private readonly detached = new Map<string, { room: Room; at: number }>();
+  private readonly reading = new Map<string, Promise<Room>>();
   private mode: ConvergenceMode;
   private closed = false;
   readonly catchUp: CatchUpCounters = { runs: 0, recovered: 0, failures: 0, lastRunMs: 0 };
@@ -95,13 +97,32 @@ export class Rooms implements PlacementSink {
     this.scheduleDrop(h);
   }
 
-  /** The board for an HTTP read: held for ROOM_HTTP_LEASE_MS more. Null when there is no such board. */
-  async lease(id: string): Promise<Room | null> {
-    const h = await this.hold(id);
-    if (!h) return null;
-    h.leaseUntil = Math.max(h.leaseUntil, performance.now() + ROOM_HTTP_LEASE_MS);
-    this.scheduleDrop(h);
-    return h.room;
+  /**
+   * The board for an HTTP read: the held room when this replica follows the board, else a detached
+   * copy read from the database (newest snapshot plus tail), shared by reads for ROOM_READ_CACHE_MS
+   * and never subscribed to anything. Null when there is no such board.
+   */
+  async forRead(id: string): Promise<Room | null> {
+    const h = this.held.get(id);
+    if (h) return h.room;
+    const cached = this.detached.get(id);
+    if (cached && performance.now() - cached.at < ROOM_READ_CACHE_MS) return cached.room;
+    const meta = await this.d.boards.get(id);
+    if (!meta) return null;
+    let pending = this.reading.get(id);
+    if (!pending) {
+      pending = (async () => {
+        const room = new Room(meta, this.d.hub);
+        const image = await this.d.loadBoard(id, meta.width, meta.height, () => {});
+        room.hub.load(image.pixels, image.seq);
+        this.detached.delete(id);
+        this.detached.set(id, { room, at: performance.now() });
+        if (this.detached.size > ROOM_READ_CACHE_BOARDS) this.detached.delete(this.detached.keys().next().value as string);
+        return room;
+      })().finally(() => this.reading.delete(id));
+      this.reading.set(id, pending);
+    }
+    return pending;
   }
 
   /** A held room, if this replica holds the board now. */
@@ -189,7 +210,8 @@ export class Rooms implements PlacementSink {
       throw err;
     }
     const convergence = new Convergence(this.d.storage, room, this.d.log, this.catchUp);
-    held = { room, followers: 0, leaseUntil: 0, dropTimer: null, convergence, unfollow };
+    held = { room, followers: 0, dropTimer: null, convergence, unfollow };
+    this.detached.delete(id);
     this.held.set(id, held);
     const early = buffered;
     buffered = null;
@@ -211,13 +233,10 @@ export class Rooms implements PlacementSink {
   private scheduleDrop(h: Held): void {
     if (h.room.id === MAIN_BOARD || h.followers > 0 || this.closed) return;
     this.cancelDrop(h);
-    const wait = Math.max(this.d.lingerMs ?? ROOM_LINGER_MS, h.leaseUntil - performance.now());
     h.dropTimer = setTimeout(() => {
       h.dropTimer = null;
-      if (h.followers > 0) return;
-      if (h.leaseUntil > performance.now()) return this.scheduleDrop(h);
-      void this.drop(h);
-    }, wait);
+      if (h.followers === 0) void this.drop(h);
+    }, this.d.lingerMs ?? ROOM_LINGER_MS);
     h.dropTimer.unref();
   }
 

@@ -25,9 +25,9 @@ export function canvasRoutes(r: ApiRouter, d: ApiDeps): void {
   const perUser = new KeyedBuckets(perS, Math.max(1, perS * PLACEMENT_BURST_SECONDS));
   const perIp = new KeyedBuckets(perS * IP_BUDGET_CONNECTIONS, Math.max(1, perS * IP_BUDGET_CONNECTIONS * PLACEMENT_BURST_SECONDS));
 
-  /** The board held in memory for this read (loaded for a short lease if nobody follows it here). */
+  /** The board for this read: the room held here, or a copy read from the database if nobody follows it here. */
   const roomOf = async (row: BoardRow): Promise<Room> => {
-    const room = await withDb(d, () => d.rooms.lease(row.id));
+    const room = await withDb(d, () => d.rooms.forRead(row.id));
     if (!room) throw new HttpError(404, "no_board", `there is no board '${row.id}'`);
     return room;
   };
