@@ -75,15 +75,15 @@ export function markdownTables(r: Results): string {
       `**Scenario 6 — crowd presence:** N distinct users (one session each) join one board at ${r.params.crowdJoinPerS}/s, alternating between the 2 replicas; nothing else happens. Every client counts the \`stats\` and \`user_list\` frames it receives (bytes on the wire, WebSocket header included) from the first join until every client's last \`stats\` says N (+ 0.5 s). Per client per second = all presence bytes / Σ seconds each client was connected in that window. Server CPU: both replicas, from /proc, over the same window.`,
     );
     lines.push("");
-    lines.push("| N | joined | join s | window s | presence total | per client per s | largest frame | frames | server CPU s | CPU ms per join | last list (shown / total) | converged |");
-    lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|");
+    lines.push("| N | joined | join s | window s | presence total | all clients per s | per client per s | largest frame | frames | server CPU s | CPU ms per join | last list (shown / total) | converged |");
+    lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|");
     const range = (x: { min: number; max: number } | null) => (x ? (x.min === x.max ? fmt(x.min) : `${fmt(x.min)}–${fmt(x.max)}`) : "–");
     for (const c of r.crowd.rows) {
       lines.push(
-        `| ${fmt(c.n)} | ${fmt(c.opened)}${c.failed ? ` (${c.failed} failed)` : ""} | ${c.joinSeconds} | ${c.windowSeconds} | ${(c.totalBytes / 1e6).toFixed(1)} MB | ${(c.bytesPerClientPerS / 1024).toFixed(2)} KB/s | ${(c.largestFrame / 1024).toFixed(1)} KB | ${fmt(c.frames)} | ${c.serverCpuSeconds} | ${c.serverCpuMsPerJoin} | ${range(c.lastListUsers)} / ${range(c.lastListTotal)} (${c.listShape ?? "–"}) | ${c.converged ? "✓" : "✗"} |`,
+        `| ${fmt(c.n)} | ${fmt(c.opened)}${c.failed ? ` (${c.failed} failed)` : ""} | ${c.joinSeconds} | ${c.windowSeconds} | ${(c.totalBytes / 1e6).toFixed(1)} MB | ${(c.bytesPerS / 1e6).toFixed(2)} MB/s | ${(c.bytesPerClientPerS / 1024).toFixed(2)} KB/s | ${(c.largestFrame / 1024).toFixed(1)} KB | ${fmt(c.frames)} | ${c.serverCpuSeconds} | ${c.serverCpuMsPerJoin} | ${range(c.lastListUsers)} / ${range(c.lastListTotal)} (${c.listShape ?? "–"}) | ${c.converged ? "✓" : "✗"} |`,
       );
     }
-    for (const s of r.crowd.skipped) lines.push(`| ${fmt(s.n)} | skipped: ${s.reason} | | | | | | | | | | |`);
+    for (const s of r.crowd.skipped) lines.push(`| ${fmt(s.n)} | skipped: ${s.reason} | | | | | | | | | | | |`);
     lines.push("");
   }
   if (r.startup) {
@@ -92,10 +92,10 @@ export function markdownTables(r: Results): string {
       `**Scenario 7 — start-up with a long history:** placements generated in SQL (random x, y over ${"1000×1000"}, random colours, ${fmt(r.params.startupUsers)} users), then a replica started: time from process spawn to the first 200 from \`/api/health\`, and its RSS then. With an empty database: ${(st.emptyStartMs / 1000).toFixed(2)} s, ${st.emptyRssMb} MB (Node, tsx and the server's modules).`,
     );
     lines.push("");
-    lines.push("| placements | fill (SQL) s | first start → healthy s | RSS MB | restart → healthy s | RSS MB | snapshots before restart |");
+    lines.push("| placements | fill (SQL) s | first start → healthy s | RSS MB | restart → healthy s | RSS MB | newest snapshot before restart |");
     lines.push("|---:|---:|---:|---:|---:|---:|---:|");
     for (const x of st.rows) {
-      lines.push(`| ${fmt(x.placements)} | ${x.fillSeconds} | ${(x.firstStartMs / 1000).toFixed(2)} | ${x.firstRssMb} | ${(x.restartMs / 1000).toFixed(2)} | ${x.restartRssMb} | ${x.snapshotsBeforeRestart ?? "no table"} |`);
+      lines.push(`| ${fmt(x.placements)} | ${x.fillSeconds} | ${(x.firstStartMs / 1000).toFixed(2)} | ${x.firstRssMb} | ${(x.restartMs / 1000).toFixed(2)} | ${x.restartRssMb} | ${x.newestSnapshotBeforeRestart === null ? "no snapshots table" : fmt(x.newestSnapshotBeforeRestart)} |`);
     }
     lines.push("");
   }

@@ -32,6 +32,7 @@ import {
   type PresenceResult,
   type Target,
 } from "./common";
+import { SNAPSHOT_EVERY_PLACEMENTS } from "../lib/limits";
 import { CpuMeter, ROOT, rssBytes, ServerProcess, WorkerPool, processTree } from "./procs";
 import { latencySvg, markdownTables } from "./report";
 
@@ -120,6 +121,7 @@ const P = {
 const LOAD = Array.from({ length: P.loadWorkers }, (_, i) => i);
 const PROBE = P.loadWorkers;
 
+const METRICS_TOKEN = "benchmark-metrics-0123456789abcdef";
 const LIMITS_ENV = {
   COOLDOWN_MS: "0",
   PLACEMENTS_PER_CONNECTION_PER_S: "0",
@@ -130,6 +132,8 @@ const LIMITS_ENV = {
   LOG_LEVEL: "warn",
   NODE_ENV: "production",
   SESSION_SECRET: "benchmark-secret-0123456789abcdef",
+  // /metrics is private: the benchmark reads the hub's fan-out figures with this bearer token.
+  METRICS_TOKEN: METRICS_TOKEN,
 };
 /** Loopback source addresses: many connections to one port need more than one address's ephemeral ports. */
 const LOCAL_ADDRESSES = Array.from({ length: 16 }, (_, i) => `127.0.0.${i + 2}`);
@@ -211,6 +215,8 @@ export interface CrowdRow {
   frames: number;
   /** Presence bytes per connected client per second: total / Σ client-seconds connected in the window. */
   bytesPerClientPerS: number;
+  /** All clients together per second of the window: total / window seconds. */
+  bytesPerS: number;
   largestFrame: number;
   serverCpuSeconds: number;
   serverCpuMsPerJoin: number;
@@ -229,8 +235,8 @@ export interface StartupRow {
   firstRssMb: number;
   restartMs: number;
   restartRssMb: number;
-  /** Snapshot rows present before the restart (null: the schema has no snapshots table). */
-  snapshotsBeforeRestart: number | null;
+  /** Seq of the newest snapshot before the restart (null: the schema has no snapshots table). */
+  newestSnapshotBeforeRestart: number | null;
 }
 
 export interface Results {
@@ -622,8 +628,8 @@ async function fanoutCounters(servers: ServerProcess[]): Promise<{ sum: number; 
     let total = 0;
     let count = 0;
     for (const s of servers) {
-      const res = await fetch(`${s.url}/metrics`);
-      if (res.status !== 200) return null;
+      const res = await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+      if (res.status !== 200) throw new Error(`${s.name}: HTTP ${res.status}`);
       for (const line of (await res.text()).split("\n")) {
         const m = /^tessera_fanout_latency_seconds_(sum|count)(\{[^}]*\})? ([0-9.eE+-]+)$/.exec(line);
         if (m?.[1] === "sum") total += Number(m[3]);
@@ -631,7 +637,8 @@ async function fanoutCounters(servers: ServerProcess[]): Promise<{ sum: number; 
       }
     }
     return { sum: total, count };
-  } catch {
+  } catch (err) {
+    log(`  /metrics unreadable: ${(err as Error).message}`);
     return null;
   }
 }
@@ -1022,6 +1029,7 @@ async function crowdScenario(workers: WorkerPool, replicas: ServerProcess[]): Pr
       listBytes,
       frames: sum(ps, (p) => p.statsFrames + p.listFrames),
       bytesPerClientPerS: Math.round((statsBytes + listBytes) / Math.max(1e-9, clientSeconds)),
+      bytesPerS: Math.round((statsBytes + listBytes) / Math.max(1e-9, (t1 - t0) / 1000)),
       largestFrame: Math.max(...ps.map((p) => p.largestFrame)),
       serverCpuSeconds: round(cpuSeconds, 2),
       serverCpuMsPerJoin: round((cpuSeconds * 1000) / Math.max(1, joined.clients), 2),
@@ -1099,17 +1107,19 @@ async function fillPlacements(dbUrl: string, n: number, users: number): Promise<
     ).rows;
     for (const ix of indexes) await c.query(`drop index "${ix.name}"`);
     await c.query(`insert into users (id, name, created_at) select 'fill-' || i, 'filler ' || i, ${t0} from generate_series(1, ${users}) i on conflict (id) do nothing`);
-    await c.query(r2 ? "delete from placements where board_id = 'main'" : "truncate placements");
-    if (rows[0].snapshots !== null) await c.query(r2 ? "delete from snapshots where board_id = 'main'" : "truncate snapshots");
+    // The benchmark's database holds only `main`; with other boards only main's rows would go.
+    const others = r2 ? Number((await c.query<{ n: string }>("select count(*) as n from boards where id <> 'main'")).rows[0].n) : 0;
+    await c.query(others > 0 ? "delete from placements where board_id = 'main'" : "truncate placements");
+    if (rows[0].snapshots !== null) await c.query(others > 0 ? "delete from snapshots where board_id = 'main'" : "truncate snapshots");
     const randomUser = `'fill-' || (1 + floor(random() * ${users}))::int`;
     const xyc = `floor(random() * ${BOARD_SIDE})::int, floor(random() * ${BOARD_SIDE})::int, floor(random() * 32)::int`;
     if (r2) {
       await c.query(`insert into placements (board_id, seq, x, y, color, user_id, placed_at) select 'main', s, ${xyc}, ${randomUser}, ${t0} + s from generate_series(1, ${n}) s`);
       await c.query(`update boards set seq = ${n} where id = 'main'`);
+      await c.query(others > 0 ? "delete from board_users where board_id = 'main'" : "truncate board_users");
       await c.query(
         `insert into board_users (board_id, user_id, last_placed_at, placements)
-         select 'main', user_id, max(placed_at), count(*) from placements where board_id = 'main' group by user_id
-         on conflict (board_id, user_id) do update set last_placed_at = excluded.last_placed_at, placements = excluded.placements`,
+         select 'main', user_id, max(placed_at), count(*) from placements where board_id = 'main' group by user_id`,
       );
     } else {
       await c.query(`insert into placements (seq, x, y, color, user_id, placed_at) select s, ${xyc}, ${randomUser}, ${t0} + s from generate_series(1, ${n}) s`);
@@ -1126,14 +1136,14 @@ async function fillPlacements(dbUrl: string, n: number, users: number): Promise<
   }
 }
 
-/** Snapshot rows of the main board, or null when the schema has none. */
-async function snapshotCount(dbUrl: string): Promise<number | null> {
+/** The newest snapshot's seq (0 when none), or null when the schema has no snapshots. */
+async function newestSnapshot(dbUrl: string): Promise<number | null> {
   const c = new pg.Client({ connectionString: dbUrl });
   await c.connect();
   try {
     const { rows } = await c.query<{ t: string | null }>("select to_regclass('public.snapshots')::text as t");
     if (rows[0].t === null) return null;
-    return Number((await c.query<{ n: string }>("select count(*) as n from snapshots")).rows[0].n);
+    return Number((await c.query<{ s: string | null }>("select max(seq) as s from snapshots")).rows[0].s ?? 0);
   } finally {
     await c.end();
   }
@@ -1164,15 +1174,17 @@ async function startupScenario(dbUrl: string, start: (name: string) => Promise<S
     const firstStartMs = Math.round(first.startMs);
     const firstRssMb = mb(rssBytes(first.pid));
     log(`  first start: healthy after ${firstStartMs} ms, RSS ${firstRssMb} MB`);
-    // Give a snapshot writer (revision 2) the chance to finish before the restart; today there is none.
-    let snaps = await snapshotCount(dbUrl);
+    // With snapshots (revision 2) the loaded replica writes the missing ones in the background:
+    // the restart is timed once the last due one is stored (or after a deadline, which the table shows).
+    let snaps = await newestSnapshot(dbUrl);
     if (snaps !== null) {
-      await waitFor(async () => ((await snapshotCount(dbUrl)) ?? 0) > 0, 120_000, "a snapshot to be written").catch(() => {});
-      snaps = await snapshotCount(dbUrl);
+      const due = Math.floor(n / SNAPSHOT_EVERY_PLACEMENTS) * SNAPSHOT_EVERY_PLACEMENTS;
+      await waitFor(async () => ((await newestSnapshot(dbUrl)) ?? 0) >= due, 180_000, "the snapshots to be written").catch(() => {});
+      snaps = await newestSnapshot(dbUrl);
     }
     await first.stop();
     const again = await start(`replica-s${n}-again`);
-    const row: StartupRow = { placements: n, fillSeconds, firstStartMs, firstRssMb, restartMs: Math.round(again.startMs), restartRssMb: mb(rssBytes(again.pid)), snapshotsBeforeRestart: snaps };
+    const row: StartupRow = { placements: n, fillSeconds, firstStartMs, firstRssMb, restartMs: Math.round(again.startMs), restartRssMb: mb(rssBytes(again.pid)), newestSnapshotBeforeRestart: snaps };
     await again.stop();
     log(`  restart: healthy after ${row.restartMs} ms, RSS ${row.restartRssMb} MB`);
     rows.push(row);
