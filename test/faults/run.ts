@@ -11,7 +11,7 @@ import { Board } from "../../lib/canvas";
 import { MAIN_BOARD } from "../../lib/protocol";
 import { forkPrng, randInt } from "../prng";
 import { waitFor } from "../wait";
-import { type AckedPlacement, type CheckResult, checkGuarantees, type DbPlacement, formatTable, type Observed } from "./checks";
+import { type AckedPlacement, type CheckResult, checkGuarantees, type DbPlacement, formatTable, MODERATION_USER_ID, type Observed } from "./checks";
 import { SimClient, type SimReplica } from "./sim-client";
 
 const W = 200;
@@ -29,6 +29,9 @@ const WARM_UP_ACKS = 300;
 const HTTP_ANSWER_DEADLINE_MS = 10_000;
 /** Stream numbers: simulated clients 0…, HTTP placers from here. */
 const HTTP_STREAMS = 100_000;
+
+/** The board every scenario's load runs on (`main`, made from REPLICA_ENV). */
+export const FAULT_BOARD = { width: W, height: H, cooldownMs: COOLDOWN_MS } as const;
 
 /** The replica environment every scenario shares (add the database and Redis settings). */
 export const REPLICA_ENV = {
@@ -265,9 +268,11 @@ function injectedFaults(o: Observed): Array<{ fault: string; mustFail: string[];
   const drawn = copy(c0.board.seq);
   drawn.pixels[drawn.pixels.length - 1] ^= 1;
   cases.push({ fault: `${c0.name} drew a wrong pixel`, mustFail: ["3 convergence"], observed: { ...o, clients: [{ ...c0, board: drawn }, ...o.clients.slice(1)] } });
-  // Two accepts of one user closer than the cooldown.
+  // Two accepts of one user closer than the run's cooldown (two users' rows placed under it).
   const rows = o.db.slice();
-  rows[1] = { ...rows[1], userId: rows[0].userId, placedAt: rows[0].placedAt + o.cooldownMs - 1 };
+  const underRunCooldown = (i: number) => rows[i].seq > (o.earlierCooldown?.lastSeq ?? 0) && rows[i].userId !== MODERATION_USER_ID;
+  const pair = rows.findIndex((_, i) => i + 1 < rows.length && underRunCooldown(i) && underRunCooldown(i + 1));
+  rows[pair + 1] = { ...rows[pair + 1], userId: rows[pair].userId, placedAt: rows[pair].placedAt + o.cooldownMs - 1 };
   cases.push({ fault: "two accepts 1 ms inside the cooldown", mustFail: ["4 exact cooldown"], observed: { ...o, db: rows } });
   // One replica that acked nothing during the last Redis outage (the others keep theirs).
   if (o.outages.length > 0) {
@@ -279,6 +284,71 @@ function injectedFaults(o: Observed): Array<{ fault: string; mustFail: string[];
       observed: { ...o, acked: o.acked.filter((a) => !(a.replica === silent && a.at > from && a.at < to)) },
     });
   }
+  if (o.rollback) cases.push(...rollbackFaults(o, o.rollback));
+  return cases;
+}
+
+/** Faults of a rollback (SPEC §12) that the rows M1–M3 (and 0–3) must catch. */
+function rollbackFaults(o: Observed, rb: NonNullable<Observed["rollback"]>): Array<{ fault: string; mustFail: string[]; observed: Observed }> {
+  const cases: Array<{ fault: string; mustFail: string[]; observed: Observed }> = [];
+  const mod = o.db.filter((r) => r.userId === MODERATION_USER_ID);
+  if (mod.length === 0 || !rb.answer || !rb.logEntry) return cases;
+  // A pixel the rollback restored and nobody placed on afterwards: its revert is the pixel's last placement.
+  const lastAt = new Map(o.db.map((r) => [r.y * o.width + r.x, r]));
+  const final = mod.find((m) => lastAt.get(m.y * o.width + m.x)?.seq === m.seq);
+  // One of its placements lost from the database (it had been answered for): a pixel of the griefer's stays.
+  const lost = final ?? mod[Math.floor(mod.length / 2)];
+  cases.push({
+    fault: `rollback placement seq ${lost.seq} lost`,
+    mustFail: ["0 dense seq", "1 no lost placement", "M2 rollback = replay"],
+    observed: { ...o, db: o.db.filter((r) => r.seq !== lost.seq) },
+  });
+  if (final) {
+    // The rollback wrote a wrong colour (in the database, and so on every board drawn from it).
+    const i = final.y * o.width + final.x;
+    const wrongColor = (final.color + 1) % 32;
+    const drawn = o.replicaBoards.map((b) => {
+      const bytes = new Uint8Array(b.bytes);
+      bytes[i] = wrongColor;
+      return { ...b, bytes };
+    });
+    cases.push({
+      fault: `rollback seq ${final.seq} wrote colour ${wrongColor} instead of ${final.color}`,
+      mustFail: ["M2 rollback = replay", "M3 griefer's pixels restored"],
+      observed: { ...o, db: o.db.map((r) => (r.seq === final.seq ? { ...r, color: wrongColor } : r)), replicaBoards: drawn },
+    });
+    // A replica that still shows the griefer's colour there (its board drifted back).
+    const stale = new Uint8Array(o.replicaBoards[0].bytes);
+    stale[i] = (stale[i] + 1) % 32;
+    cases.push({
+      fault: `${o.replicaBoards[0].replica} shows a restored pixel with another colour`,
+      mustFail: ["3 convergence", "M3 griefer's pixels restored"],
+      observed: { ...o, replicaBoards: [{ ...o.replicaBoards[0], bytes: stale }, ...o.replicaBoards.slice(1)] },
+    });
+  }
+  // The rollback overwrote a pixel that was not the griefer's any more: one of its placements
+  // moved onto a pixel whose latest placement then was someone else's.
+  const latestBefore = new Map<number, DbPlacement>();
+  for (const r of o.db) if (r.seq < mod[0].seq) latestBefore.set(r.y * o.width + r.x, r);
+  const someoneElse = [...latestBefore.values()].find((r) => r.userId !== rb.userId && r.userId !== MODERATION_USER_ID);
+  if (someoneElse) {
+    cases.push({
+      fault: `rollback seq ${mod[0].seq} wrote over ${someoneElse.userId}'s pixel ${someoneElse.x},${someoneElse.y}`,
+      mustFail: ["M2 rollback = replay"],
+      observed: { ...o, db: o.db.map((r) => (r.seq === mod[0].seq ? { ...r, x: someoneElse.x, y: someoneElse.y } : r)) },
+    });
+  }
+  // The answer and the audit log disagree; the log has no entry; Redis died after it was over.
+  const result = { ...rb.logEntry.result, reverted: rb.answer.reverted + 1 };
+  cases.push({ fault: "audit log entry with another count", mustFail: ["M1 rollback answered and logged"], observed: { ...o, rollback: { ...rb, logEntry: { ...rb.logEntry, result } } } });
+  cases.push({ fault: "no audit log entry", mustFail: ["M1 rollback answered and logged"], observed: { ...o, rollback: { ...rb, logEntry: null } } });
+  cases.push({
+    fault: "Redis killed after the rollback finished",
+    mustFail: ["M1 rollback answered and logged"],
+    observed: { ...o, rollback: { ...rb, atKill: { before: rb.answer.reverted, after: rb.answer.reverted } } },
+  });
+  // A rollback that failed (its answer never came).
+  cases.push({ fault: "rollback answered 503", mustFail: ["M1 rollback answered and logged"], observed: { ...o, rollback: { ...rb, status: 503, answer: null } } });
   return cases;
 }
 
