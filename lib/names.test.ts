@@ -5,7 +5,8 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { testSeed } from "../test/prng";
-import { checkName, cleanName, NAME_MAX_MARKS_PER_BASE, NAME_TAG_CHARS, nameTag, scriptsOf } from "./names";
+import { NAME_MAX_MARKS_PER_BASE, NAME_TAG_CHARS } from "./limits";
+import { checkName, cleanName, nameTag, scriptsOf } from "./names";
 
 beforeAll(() => {
   fc.configureGlobal({ seed: testSeed() });

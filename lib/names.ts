@@ -8,12 +8,8 @@
 // Latin words spelled with Cyrillic or Greek letters. What remains (two people both called "ada")
 // is told apart by `nameTag`.
 
-import { NAME_MAX_CHARS } from "./limits";
+import { NAME_MAX_CHARS, NAME_MAX_INPUT_UNITS, NAME_MAX_MARKS_PER_BASE, NAME_TAG_CHARS } from "./limits";
 
-/** Combining marks allowed on one base character (Thai vowel + tone mark needs 2; "Zalgo" text needs dozens). */
-export const NAME_MAX_MARKS_PER_BASE = 2;
-/** Inputs longer than this (UTF-16 units) are refused before normalising: no real name comes close. */
-const NAME_MAX_INPUT_UNITS = 256;
 
 export type NameProblem = "not_text" | "length" | "characters" | "invisible" | "marks" | "mixed_scripts";
 
@@ -111,7 +107,6 @@ export function cleanName(input: unknown): string | null {
 
 /** Crockford's base-32 alphabet: no I, L, O or U, so a tag read aloud or copied is not misread. */
 const TAG_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-export const NAME_TAG_CHARS = 4;
 
 /**
  * A short tag for a user id, shown beside the name ("ada #K3F9"): 4 characters of Crockford base 32

@@ -2,7 +2,7 @@
 // runtime validation of everything a client sends, the binary PIXELS codec, close and error codes.
 // Server and browser both import this module; no other module invents a message shape.
 
-import { MAX_REF_CHARS, PROTOCOL_VERSION } from "./limits";
+import { MAX_REF_CHARS, PROTOCOL_VERSION, VIEW_COORD_LIMIT } from "./limits";
 
 export { PROTOCOL_VERSION };
 
@@ -140,8 +140,6 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** Coordinates in `view` and `cursor` beyond this are malformed, not merely off the board. */
-const COORD_LIMIT = 1 << 16;
 
 /** True when `v` is an integer in [min, max]. */
 function isIntIn(v: unknown, min: number, max: number): v is number {
@@ -186,7 +184,7 @@ export function parseClientMessage(text: string): ParseResult<ClientMessage> {
       return { ok: true, value: { type: "ping" } };
     case "view": {
       const { x0, y0, x1, y1 } = raw;
-      if (![x0, y0, x1, y1].every((v) => isIntIn(v, -COORD_LIMIT, COORD_LIMIT))) {
+      if (![x0, y0, x1, y1].every((v) => isIntIn(v, -VIEW_COORD_LIMIT, VIEW_COORD_LIMIT))) {
         return fail(ErrorCodes.badMessage, "'view' needs integer 'x0', 'y0', 'x1' and 'y1'");
       }
       return { ok: true, value: { type: "view", x0: x0 as number, y0: y0 as number, x1: x1 as number, y1: y1 as number } };
@@ -194,7 +192,7 @@ export function parseClientMessage(text: string): ParseResult<ClientMessage> {
     case "cursor": {
       const { x, y } = raw;
       if (x === null || y === null) return { ok: true, value: { type: "cursor", x: null, y: null } };
-      if (!isIntIn(x, -COORD_LIMIT, COORD_LIMIT) || !isIntIn(y, -COORD_LIMIT, COORD_LIMIT)) {
+      if (!isIntIn(x, -VIEW_COORD_LIMIT, VIEW_COORD_LIMIT) || !isIntIn(y, -VIEW_COORD_LIMIT, VIEW_COORD_LIMIT)) {
         return fail(ErrorCodes.badMessage, "'cursor' needs integer 'x' and 'y', or 'x': null when the pointer left the board");
       }
       return { ok: true, value: { type: "cursor", x, y } };

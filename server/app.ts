@@ -40,8 +40,6 @@ import { MAIN_BOARD } from "../lib/protocol";
 
 const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
 
-/** Graceful shutdown gives up and exits after this long. */
-export const SHUTDOWN_DEADLINE_MS = 5_000;
 
 export interface StartOptions {
   /** Serve the page through Next (false in protocol tests). */

@@ -1,6 +1,6 @@
 // Security headers for pages, with a Content-Security-Policy that allows no inline script except
 // the exact ones the production build prerendered: the pages are static, so their inline scripts
-// (Next's bootstrap and our snapshot prefetch) are known at start and allowed by hash.
+// (Next's bootstrap and our board prefetch) are known at start and allowed by hash.
 
 import { createHash } from "node:crypto";
 import fs from "node:fs";
@@ -8,18 +8,31 @@ import path from "node:path";
 
 const INLINE_SCRIPT = /<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g;
 
-/** sha256 sources of every inline script in the prerendered pages of a production build. */
-function inlineScriptHashes(projectRoot: string): string[] {
-  const dir = path.join(projectRoot, ".next", "server", "app");
-  const hashes = new Set<string>();
-  let files: string[] = [];
+/** The prerendered pages of a production build, nested folders included (/boards, /b/…/…). */
+function prerenderedPages(dir: string): string[] {
+  let entries: fs.Dirent[];
   try {
-    files = fs.readdirSync(dir).filter((f) => f.endsWith(".html"));
+    entries = fs.readdirSync(dir, { withFileTypes: true });
   } catch {
     return [];
   }
-  for (const f of files) {
-    const html = fs.readFileSync(path.join(dir, f), "utf8");
+  return entries.flatMap((e) => {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) return prerenderedPages(full);
+    return e.isFile() && e.name.endsWith(".html") ? [full] : [];
+  });
+}
+
+/**
+ * sha256 sources of every inline script in the prerendered pages of a production build. A page
+ * rendered per request (a dynamic route) carries inline scripts known only then, which this policy
+ * blocks: every page of the app is prerendered — `/b/{id}` is served by the static board page
+ * (app/b/[id]/route.ts redirects to it).
+ */
+function inlineScriptHashes(projectRoot: string): string[] {
+  const hashes = new Set<string>();
+  for (const file of prerenderedPages(path.join(projectRoot, ".next", "server", "app"))) {
+    const html = fs.readFileSync(file, "utf8");
     for (const m of html.matchAll(INLINE_SCRIPT)) {
       hashes.add(`'sha256-${createHash("sha256").update(m[1], "utf8").digest("base64")}'`);
     }

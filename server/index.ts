@@ -1,7 +1,8 @@
 // Entry point: `node --import tsx server/index.ts [--dev | --api-only]` (npm run dev / npm start).
 // --api-only serves the API and /ws without the page (tests and benchmarks need no Next build).
 
-import { startTessera, SHUTDOWN_DEADLINE_MS } from "./app";
+import { SHUTDOWN_DEADLINE_MS } from "../lib/limits";
+import { startTessera } from "./app";
 import { ConfigError, loadConfig } from "./config";
 
 async function main(): Promise<void> {

@@ -123,7 +123,8 @@ describe("Sessions.cookieHeader", () => {
   it("sets the signed cookie with HttpOnly, SameSite=Lax, Path=/ and Max-Age, without Secure", () => {
     const h = sessions.cookieHeader("alice", false);
     const parts = attrs(h);
-    expect(parts[0]).toBe(`${SESSION_COOKIE}=${sessions.sign("alice")}`);
+    expect(parts[0].startsWith(`${SESSION_COOKIE}=v2.alice.`)).toBe(true);
+    expect(sessions.verify(parts[0].slice(SESSION_COOKIE.length + 1))?.userId).toBe("alice");
     expect(parts).toContain("HttpOnly");
     expect(parts).toContain("SameSite=Lax");
     expect(parts).toContain("Path=/");

@@ -6,14 +6,12 @@
 
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { SESSION_CACHE_USERS, SESSION_COOKIE, SESSION_MAX_AGE_S, SESSION_USER_TTL_MS } from "../lib/limits";
+import { SESSION_CACHE_USERS, SESSION_COOKIE, SESSION_MAX_AGE_S, SESSION_MAX_FUTURE_SKEW_MS, SESSION_USER_TTL_MS } from "../lib/limits";
 import type { PublicUser } from "../lib/protocol";
 import type { Storage, StoredUser } from "./canvas/store";
 
 const VERSION = "v2";
 const LEGACY = "v1";
-/** A cookie issued this far in the future is not one of ours (clock skew between replicas is far less). */
-const MAX_FUTURE_SKEW_MS = 5 * 60_000;
 
 /** A verified cookie: whose it is and when it was issued (0 for a revision-1 cookie). */
 export interface SessionToken {
@@ -59,7 +57,7 @@ export class Sessions {
     if (parts.length !== 4 || parts[0] !== VERSION || !validId(parts[1]) || !/^[0-9a-z]{1,11}$/.test(parts[2])) return null;
     if (!this.macOk(`${VERSION}.${parts[1]}.${parts[2]}`, parts[3])) return null;
     const issuedAt = parseInt(parts[2], 36);
-    if (issuedAt > now + MAX_FUTURE_SKEW_MS || now - issuedAt > SESSION_MAX_AGE_S * 1000) return null;
+    if (issuedAt > now + SESSION_MAX_FUTURE_SKEW_MS || now - issuedAt > SESSION_MAX_AGE_S * 1000) return null;
     return { userId: parts[1], issuedAt };
   }
 

@@ -22,7 +22,7 @@ import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { WS_HEARTBEAT_INTERVAL_MS } from "../lib/limits";
-import { SHUTDOWN_DEADLINE_MS } from "../server/app";
+import { SHUTDOWN_DEADLINE_MS } from "../lib/limits";
 import { ConfigError, ENV_VARS, loadConfig } from "../server/config";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));

@@ -4,7 +4,7 @@
 // when a moderation event says it changed. The commit re-checks the state under the board's lock,
 // so a stale cache never lets a placement through a freeze.
 
-import { BOARD_META_TTL_MS, BOARD_MISS_TTL_MS } from "../../lib/limits";
+import { BOARD_CACHE_MAX_BOARDS, BOARD_META_TTL_MS, BOARD_MISS_TTL_MS } from "../../lib/limits";
 import { PALETTE } from "../../lib/palette";
 import type { BoardInfo } from "../../lib/protocol";
 import type { BoardRow, Storage } from "./store";
@@ -14,8 +14,6 @@ interface Entry {
   at: number;
 }
 
-/** Cached entries at most (boards read by id; the least recently cached go first). */
-const MAX_CACHED_BOARDS = 10_000;
 
 export class BoardDirectory {
   private readonly cache = new Map<string, Entry>();
@@ -50,7 +48,7 @@ export class BoardDirectory {
   put(id: string, row: BoardRow | null): void {
     this.cache.delete(id);
     this.cache.set(id, { row, at: performance.now() });
-    if (this.cache.size > MAX_CACHED_BOARDS) this.cache.delete(this.cache.keys().next().value as string);
+    if (this.cache.size > BOARD_CACHE_MAX_BOARDS) this.cache.delete(this.cache.keys().next().value as string);
   }
 
   /** Forget a board's row (another replica changed it). */

@@ -10,7 +10,7 @@
 // independently (each has its own counter row). An ack is only ever sent after its transaction
 // committed.
 
-import { GROUP_COMMIT_MAX_PLACEMENTS, GROUP_COMMITS_IN_FLIGHT, KNOWN_COOLDOWNS_MAX } from "../../lib/limits";
+import { EARLY_REJECT_MARGIN_MS, GROUP_COMMITS_IN_FLIGHT, GROUP_COMMIT_MAX_PLACEMENTS, KNOWN_COOLDOWNS_MAX } from "../../lib/limits";
 import { PALETTE_SIZE } from "../../lib/palette";
 import type { PixelRecord, PublicUser, RejectCode } from "../../lib/protocol";
 import type { Logger } from "../logger";
@@ -62,8 +62,6 @@ interface KnownCooldown {
   localAtCommit: number; // performance.now()
 }
 
-/** Below this much remaining cooldown the database decides, so a rounding never rejects a valid placement. */
-const EARLY_REJECT_MARGIN_MS = 50;
 
 export type Counters = {
   accepted: number;

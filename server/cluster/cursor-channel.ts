@@ -2,7 +2,7 @@
 // Volatile — a lost batch is a cursor a tenth of a second late. Everything received is verified
 // and bounded before it reaches the board's cursors; a bad batch is dropped and counted.
 
-import { CURSORS_PER_FRAME, NAME_MAX_CHARS } from "../../lib/limits";
+import { NAME_MAX_CHARS, REDIS_CURSOR_MOVES_MAX } from "../../lib/limits";
 import type { BoardRow } from "../canvas/store";
 import type { Logger } from "../logger";
 import type { CursorMove, CursorRelay } from "../realtime/cursors";
@@ -12,13 +12,11 @@ import type { Signer } from "./signing";
 
 const CURSOR_KIND = "cursors";
 
-/** Moves in one batch at most: a replica's users on one board moved within one tick. */
-const MAX_MOVES_PER_MESSAGE = 20 * CURSORS_PER_FRAME;
 
 /** Validate a verified batch for a board; null when anything in it is off. */
 export function readCursorMessage(msg: Record<string, unknown>, board: BoardRow): { origin: string; moves: CursorMove[] } | null {
   if (msg.type !== "cursors" || msg.board !== board.id || typeof msg.origin !== "string" || !Array.isArray(msg.moves)) return null;
-  if (msg.moves.length > MAX_MOVES_PER_MESSAGE) return null;
+  if (msg.moves.length > REDIS_CURSOR_MOVES_MAX) return null;
   const moves: CursorMove[] = [];
   for (const item of msg.moves as unknown[]) {
     if (typeof item !== "object" || item === null) return null;
@@ -45,8 +43,8 @@ export class CursorChannel implements CursorRelay {
   ) {}
 
   publish(board: string, moves: CursorMove[]): void {
-    for (let i = 0; i < moves.length; i += MAX_MOVES_PER_MESSAGE) {
-      const text = this.signer.sign({ type: "cursors", board, origin: this.instanceId, moves: moves.slice(i, i + MAX_MOVES_PER_MESSAGE) });
+    for (let i = 0; i < moves.length; i += REDIS_CURSOR_MOVES_MAX) {
+      const text = this.signer.sign({ type: "cursors", board, origin: this.instanceId, moves: moves.slice(i, i + REDIS_CURSOR_MOVES_MAX) });
       void this.link.publish(cursorChannel(board), CURSOR_KIND, text);
     }
   }

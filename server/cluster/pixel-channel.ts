@@ -3,6 +3,7 @@
 // received is untrusted until verified and bounded: a forged or out-of-range message is dropped and
 // counted, never applied and never thrown on (the database stays the truth; catch-up fills gaps).
 
+import { REDIS_PIXEL_UPDATES_MAX } from "../../lib/limits";
 import { PALETTE_SIZE } from "../../lib/palette";
 import type { PixelRecord } from "../../lib/protocol";
 import type { CommittedPlacement } from "../canvas/canvas-service";
@@ -16,8 +17,6 @@ const PIXEL_KIND = "pixel-updates";
 
 /** Seqs travel as u32 in PIXELS frames. */
 const MAX_SEQ = 0xffff_ffff;
-/** Records in one message at most (a commit group is at most GROUP_COMMIT_MAX_PLACEMENTS). */
-const MAX_UPDATES_PER_MESSAGE = 10_000;
 
 /** The JSON of one placement on `pixel-updates` (SPEC §5 plus `board` and `userId`). */
 export interface PixelUpdatedMessage {
@@ -72,7 +71,7 @@ function isInt(v: unknown, min: number, max: number): v is number {
  */
 export function readPixelMessage(msg: Record<string, unknown>, board: string, bounds: Bounds): { origin: string; records: RemoteRecord[] } | null {
   const list = msg.type === "pixels_updated" && Array.isArray(msg.updates) ? msg.updates : msg.type === "pixel_updated" ? [msg] : null;
-  if (!list || list.length === 0 || list.length > MAX_UPDATES_PER_MESSAGE) return null;
+  if (!list || list.length === 0 || list.length > REDIS_PIXEL_UPDATES_MAX) return null;
   if (typeof msg.origin !== "string" || msg.board !== board) return null;
   const records: RemoteRecord[] = [];
   for (const item of list as unknown[]) {

@@ -1,25 +1,21 @@
 // Reading what Redis returns for presence. Anyone who can reach Redis can write these keys, so
 // every value is parsed and bounded here; garbage becomes null, never an exception.
 
-import { PRESENCE_MAX_PODS } from "../../lib/limits";
+import { PRESENCE_COUNT_MAX, PRESENCE_MAX_PODS, PRESENCE_POD_RECORD_MAX_CHARS } from "../../lib/limits";
 import type { PublicUser } from "../../lib/protocol";
 import { parseSortKey, type PresenceInstance } from "../realtime/presence";
 
 /** Replica ids as config.ts allows them; anything else in Redis is garbage. */
 export const POD_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
-/** A pod record is a handful of counts; anything longer is not one. */
-const POD_RECORD_MAX_CHARS = 512;
-/** Counts read from Redis above this are garbage. */
-const MAX_COUNT = 1_000_000_000;
 
 export function count(v: unknown): number | null {
   const n = typeof v === "string" && /^\d{1,10}$/.test(v) ? Number(v) : v;
-  return typeof n === "number" && Number.isSafeInteger(n) && n >= 0 && n <= MAX_COUNT ? n : null;
+  return typeof n === "number" && Number.isSafeInteger(n) && n >= 0 && n <= PRESENCE_COUNT_MAX ? n : null;
 }
 
 /** A replica's record, or null when it is not one this code wrote for that id. */
 export function parsePodRecord(id: string, text: unknown): PresenceInstance | null {
-  if (typeof text !== "string" || text.length > POD_RECORD_MAX_CHARS) return null;
+  if (typeof text !== "string" || text.length > PRESENCE_POD_RECORD_MAX_CHARS) return null;
   let v: unknown;
   try {
     v = JSON.parse(text);

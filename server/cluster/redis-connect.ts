@@ -33,18 +33,9 @@
 // current master is lost, and the database catch-up (server/convergence.ts) fills the gap.
 
 import { createClient, createSentinel } from "redis";
-import { REDIS_RECONNECT_MAX_MS, REDIS_RECONNECT_MIN_MS } from "../../lib/limits";
+import { REDIS_CONNECT_TIMEOUT_MS, REDIS_RECONNECT_MAX_MS, REDIS_RECONNECT_MIN_MS, REDIS_RETRY_MS, REDIS_STATUS_POLL_MS, SENTINEL_SCAN_INTERVAL_MS } from "../../lib/limits";
 import { ConfigError } from "../config-error";
 
-// TODO(lead): move these next to REDIS_RECONNECT_* in lib/limits.ts.
-/** How often the sentinel-mode status is re-read (node-redis does not report a lost master client). */
-const REDIS_STATUS_POLL_MS = 100;
-/** Pause between attempts to (re)subscribe a channel, or to reach the sentinels at start. */
-const REDIS_RETRY_MS = 500;
-/** The Sentinel client re-reads the topology this often even without an announcement. */
-const SENTINEL_SCAN_INTERVAL_MS = 5_000;
-/** A TCP connect to Redis or a sentinel that takes longer than this counts as failed. */
-const REDIS_CONNECT_TIMEOUT_MS = 2_000;
 
 export interface RedisNode {
   host: string;

@@ -9,7 +9,7 @@
 
 import { promisify } from "node:util";
 import zlib from "node:zlib";
-import { FANOUT_TICK_MS, PNG_MAX_OUTPUT_PIXELS, RENDER_QUEUE_MAX } from "../../lib/limits";
+import { BOARD_BODY_GZIP_LEVEL, BOARD_BODY_STALE_MAX_RECORDS, FANOUT_TICK_MS, PNG_MAX_OUTPUT_PIXELS, RENDER_QUEUE_MAX } from "../../lib/limits";
 import { PALETTE } from "../../lib/palette";
 import type { RenderPool } from "../canvas/render-pool";
 import type { Room } from "../realtime/room";
@@ -17,14 +17,6 @@ import { HttpError } from "./respond";
 
 const gzip = promisify(zlib.gzip);
 
-/**
- * gzip level of the board body. Level 1 compresses a busy 1000×1000 board about 4× faster than the
- * default 6 (≈ 7 ms against ≈ 34 ms here) for about 20 % more bytes; under constant placements the
- * body is rebuilt often, so the CPU matters more than the bytes.
- */
-const BOARD_GZIP_LEVEL = 1;
-/** An older body is only ever served if it is at most this many seqs behind the board. */
-const BOARD_STALE_MAX_RECORDS = 10_000;
 /** A body counts as current for one fan-out tick after it was built (live updates are that far behind too). */
 const BOARD_BODY_FRESH_MS = FANOUT_TICK_MS;
 
@@ -82,7 +74,7 @@ export class BoardBodies {
     const key = stateKey(room);
     const ready = b.ready;
     if (ready?.key === key) return ready;
-    const usable = ready !== null && board.seq - ready.seq <= BOARD_STALE_MAX_RECORDS;
+    const usable = ready !== null && board.seq - ready.seq <= BOARD_BODY_STALE_MAX_RECORDS;
     if (b.building) {
       if (!usable) return b.building;
       b.wanted = true;
@@ -103,7 +95,7 @@ export class BoardBodies {
     const raw = Buffer.from(board.pixels);
     b.wanted = false;
     this.counters.boardBodies++;
-    const building = gzip(raw, { level: BOARD_GZIP_LEVEL }).then(
+    const building = gzip(raw, { level: BOARD_BODY_GZIP_LEVEL }).then(
       (gz) => {
         const body = { key, seq, raw, gz, at };
         b.ready = body;

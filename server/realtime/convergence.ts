@@ -5,16 +5,14 @@
 //  - every CONVERGENCE_CHECK_MS otherwise, as a safety net for a lost last message.
 // Reads are serialised per board: one catch-up at a time, and a request during one runs another after it.
 
-import { CONVERGENCE_CHECK_MS, GAP_REPAIR_MS, OUTAGE_POLL_MS } from "../../lib/limits";
+import { CATCH_UP_PAGE_PLACEMENTS, CONVERGENCE_CHECK_MS, GAP_REPAIR_MS, OUTAGE_POLL_MS } from "../../lib/limits";
 import type { Storage } from "../canvas/store";
 import type { Logger } from "../logger";
 import type { Room } from "./room";
 
-/** Rows read per catch-up query. */
-const CATCH_UP_PAGE = 10_000;
 
 /** Apply every committed placement of the room's board it does not have yet; returns how many were new. */
-async function catchUp(storage: Storage, room: Room, page = CATCH_UP_PAGE): Promise<number> {
+async function catchUp(storage: Storage, room: Room, page = CATCH_UP_PAGE_PLACEMENTS): Promise<number> {
   let total = 0;
   for (;;) {
     const rows = await storage.placementsAfter(room.id, room.seq, page);

@@ -7,7 +7,7 @@
 // ZRANGE BYLEX does with the same members. Lowercase first puts "alice" before "Bob" as people
 // expect; the exact name and then the id break ties, so the order is total and stable.
 
-import { NAME_MAX_CHARS, PRESENCE_WINDOW_USERS, USERS_PAGE_MAX_LIMIT } from "../../lib/limits";
+import { NAME_MAX_CHARS, PRESENCE_ID_MAX_CHARS, PRESENCE_SORTED_BLOCK_KEYS, PRESENCE_WINDOW_USERS, USERS_PAGE_MAX_LIMIT } from "../../lib/limits";
 import type { PublicUser, StatsScope } from "../../lib/protocol";
 
 /** What `user_list` and `…/stats` show: the first users in order, and exact counts. */
@@ -83,8 +83,6 @@ export class PresenceCursorError extends Error {
 
 // ---------------------------------------------------------------- sort keys and cursors
 
-/** Ids are opaque but bounded: anything longer came from somewhere it should not have. */
-const PRESENCE_ID_MAX_CHARS = 64;
 const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
@@ -178,14 +176,12 @@ function upperBound(keys: readonly string[], key: string): number {
   return lo;
 }
 
-/** Keys per block of SortedKeys before it splits in two. */
-const BLOCK_MAX_KEYS = 512;
 
 /**
- * A sorted set of keys kept as a list of sorted blocks of at most BLOCK_MAX_KEYS. One flat sorted
+ * A sorted set of keys kept as a list of sorted blocks of at most PRESENCE_SORTED_BLOCK_KEYS. One flat sorted
  * array would do, but inserting into a 50,000-element JavaScript array costs ~200 µs (the shift is
  * not a plain memmove); here an insert or removal is a binary search over blocks, one within a
- * block, and a shift of at most BLOCK_MAX_KEYS. Reading k keys from any position is O(log n + k).
+ * block, and a shift of at most PRESENCE_SORTED_BLOCK_KEYS. Reading k keys from any position is O(log n + k).
  */
 export class SortedKeys {
   private readonly blocks: string[][] = [];
@@ -207,7 +203,7 @@ export class SortedKeys {
     const at = upperBound(block, key);
     block.splice(at, 0, key);
     const rank = this.rankOf(bi, at, rankLimit);
-    if (block.length > BLOCK_MAX_KEYS) this.blocks.splice(bi + 1, 0, block.splice(block.length >> 1));
+    if (block.length > PRESENCE_SORTED_BLOCK_KEYS) this.blocks.splice(bi + 1, 0, block.splice(block.length >> 1));
     return rank;
   }
 

@@ -1,13 +1,7 @@
 // Boards (SPEC §9): list public boards (most active first), read one, create one.
 
 import * as v from "valibot";
-import {
-  BOARD_LIST_MAX_LIMIT,
-  BOARD_TITLE_MAX_CHARS,
-  MAX_BOARD_COOLDOWN_MS,
-  MAX_BOARD_SIDE,
-  DEFAULT_COOLDOWN_MS,
-} from "../../../lib/limits";
+import { BOARD_LIST_MAX_LIMIT, BOARD_LIST_MAX_OFFSET, BOARD_TITLE_MAX_CHARS, DEFAULT_COOLDOWN_MS, MAX_BOARD_COOLDOWN_MS, MAX_BOARD_SIDE } from "../../../lib/limits";
 import { isBoardId } from "../../../lib/protocol";
 import { boardInfo } from "../../canvas/boards";
 import type { BoardRow } from "../../canvas/store";
@@ -16,8 +10,6 @@ import { requireBoard, requireUser, sameSite, withDb } from "../guards";
 import { HttpError, intParam, parseBody, readJson, sendJson } from "../respond";
 import type { ApiRouter } from "../router";
 
-/** Deep pages of the list are refused: it is for browsing, not for dumping every board. */
-const BOARD_LIST_MAX_OFFSET = 10_000;
 
 const side = v.pipe(v.number("must be a number"), v.integer("must be an integer"), v.minValue(1, "must be at least 1"), v.maxValue(MAX_BOARD_SIDE, `must be at most ${MAX_BOARD_SIDE}`));
 

@@ -1,11 +1,10 @@
 // GET /api/health (SPEC §3): the load balancer's and Kubernetes' view of this replica.
 
+import { HEALTH_DB_TIMEOUT_MS } from "../../../lib/limits";
 import type { ApiDeps } from "../deps";
 import { sendJson, withTimeout } from "../respond";
 import type { ApiRouter } from "../router";
 
-/** The health check gives the database this long to answer. */
-const HEALTH_DB_TIMEOUT_MS = 2_000;
 
 export function healthRoutes(r: ApiRouter, d: ApiDeps): void {
   // Liveness: the process answers. Never touches the database or Redis, so their outages (which
