@@ -6,6 +6,7 @@ import { useCallback, useEffect, useLayoutEffect, useRef } from "react";
 import { useShallow } from "zustand/react/shallow";
 import {
   attachCanvas,
+  attachCursorLayer,
   attachTemplateCanvas,
   boardVisible,
   canvasResized,
@@ -375,6 +376,7 @@ export function BoardView() {
   const zoom = view?.zoom ?? 1;
   const showGrid = ready && zoom >= GRID_MIN_ZOOM;
   const vpSize = useTessera((s) => s.viewportSize);
+  const showCursors = useTessera((s) => s.showCursors && s.auth === "authenticated" && !s.banned);
 
   // The grid covers only the visible part of the board.
   let gridStyle: React.CSSProperties | undefined;
@@ -456,6 +458,8 @@ export function BoardView() {
         />
       )}
       {gridStyle && <div className="grid-overlay" style={gridStyle} aria-hidden="true" />}
+      {/* Other people's cursors: their own layer, placed by lib/client/cursor-layer.ts, never the board. */}
+      <div ref={attachCursorLayer} className="cursor-layer" data-testid="cursor-layer" hidden={!showCursors} aria-hidden="true" />
       {ready &&
         recent.map((r) => (
           <div key={r.id} className="cell-outline recent-mark" data-testid="recent-mark" style={cellStyle(r, 12)} aria-hidden="true" />

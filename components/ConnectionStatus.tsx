@@ -8,7 +8,8 @@ import { connectionBadge, useTessera } from "@/lib/client/store";
 
 export function ConnectionStatus() {
   const { link, redis, browserOffline, watching } = useTessera(
-    useShallow((s) => ({ link: s.link, redis: s.redis, browserOffline: s.browserOffline, watching: s.auth !== "authenticated" })),
+    // A banned user watches: their board is kept fresh over HTTP like a visitor's.
+    useShallow((s) => ({ link: s.link, redis: s.redis, browserOffline: s.browserOffline, watching: s.auth !== "authenticated" || s.banned })),
   );
   const state = connectionBadge({ link, redis: watching ? "disabled" : redis, browserOffline });
 

@@ -5,6 +5,7 @@
 
 import { useEffect, useState } from "react";
 import { useShallow } from "zustand/react/shallow";
+import { boardLabel } from "@/lib/client/boards";
 import { formatCountdown, pageTitle } from "@/lib/client/format";
 import { useTessera } from "@/lib/client/store";
 import { CheckIcon, TimerIcon } from "./Icons";
@@ -15,8 +16,17 @@ const TICK_MS = 100;
 const READY_PULSE_MS = 1_800;
 
 export function CooldownIndicator() {
-  const { until, cooldownMs, readyAt, readyTitle, link } = useTessera(
-    useShallow((s) => ({ until: s.cooldownUntil, cooldownMs: s.cooldownMs, readyAt: s.readyAt, readyTitle: s.readyTitle, link: s.link })),
+  const { until, cooldownMs, readyAt, readyTitle, link, boardTitle, frozen, banned } = useTessera(
+    useShallow((s) => ({
+      until: s.cooldownUntil,
+      cooldownMs: s.cooldownMs,
+      readyAt: s.readyAt,
+      readyTitle: s.readyTitle,
+      link: s.link,
+      boardTitle: s.board && s.board.id !== "main" ? boardLabel(s.board) : null,
+      frozen: s.board?.state === "frozen",
+      banned: s.banned,
+    })),
   );
   const [now, setNow] = useState(0);
   const [pulse, setPulse] = useState(false);
@@ -44,13 +54,22 @@ export function CooldownIndicator() {
 
   const wholeSeconds = Math.ceil(remaining / 1000);
   useEffect(() => {
-    document.title = pageTitle(wholeSeconds * 1000, readyTitle);
-  }, [wholeSeconds, readyTitle]);
+    document.title = pageTitle(wholeSeconds * 1000, readyTitle, boardTitle);
+  }, [wholeSeconds, readyTitle, boardTitle]);
 
   const cooling = remaining > 0;
   const paused = link !== "live" && link !== "connecting";
   const progress = cooling && cooldownMs > 0 ? Math.min(1, remaining / cooldownMs) : 0;
-  const state = cooling ? "cooling" : paused ? "paused" : "ready";
+  // Banned and frozen come first: no countdown ends them.
+  const state = banned ? "banned" : frozen ? "frozen" : cooling ? "cooling" : paused ? "paused" : "ready";
+  const text = { banned: "Banned", frozen: "Frozen", cooling: formatCountdown(remaining), paused: "Paused", ready: "Ready" }[state];
+  const hint = {
+    banned: "You are banned from placing pixels",
+    frozen: "This board is frozen: nobody can place pixels on it now",
+    cooling: "Time until you can place again",
+    paused: "Placing is paused until the connection is back",
+    ready: "You can place a pixel",
+  }[state];
 
   return (
     <div
@@ -59,11 +78,11 @@ export function CooldownIndicator() {
       data-state={state}
       role="timer"
       aria-live="off"
-      title={cooling ? "Time until you can place again" : paused ? "Placing is paused until the connection is back" : "You can place a pixel"}
+      title={hint}
       style={{ ["--progress" as string]: progress }}
     >
-      {cooling ? <TimerIcon /> : state === "ready" ? <CheckIcon /> : null}
-      <span className="cooldown-text">{cooling ? formatCountdown(remaining) : paused ? "Paused" : "Ready"}</span>
+      {state === "cooling" ? <TimerIcon /> : state === "ready" ? <CheckIcon /> : null}
+      <span className="cooldown-text">{text}</span>
     </div>
   );
 }

@@ -159,3 +159,40 @@ export const RetryIcon = () => (
     <path d="M21 3v5h-5" />
   </Icon>
 );
+
+export const CursorIcon = () => (
+  <Icon>
+    <path d="M5 3l14 7-6 2-2 6z" />
+  </Icon>
+);
+
+export const CursorOffIcon = () => (
+  <Icon>
+    <path d="M5 3l14 7-6 2-2 6z" />
+    <path d="M3 3l18 18" />
+  </Icon>
+);
+
+export const GridIcon = () => (
+  <Icon>
+    <rect x="3" y="3" width="7" height="7" rx="1" />
+    <rect x="14" y="3" width="7" height="7" rx="1" />
+    <rect x="3" y="14" width="7" height="7" rx="1" />
+    <rect x="14" y="14" width="7" height="7" rx="1" />
+  </Icon>
+);
+
+export const ChevronDownIcon = () => (
+  <Icon size={14}>
+    <path d="m6 9 6 6 6-6" />
+  </Icon>
+);
+
+export const ChartIcon = () => (
+  <Icon>
+    <path d="M4 20V10" />
+    <path d="M10 20V4" />
+    <path d="M16 20v-7" />
+    <path d="M22 20H2" />
+  </Icon>
+);

@@ -2,6 +2,7 @@
 // Who placed a pixel and when (Shift+click / long press): GET /api/pixel.
 
 import { useEffect, useState } from "react";
+import { nameTag } from "@/lib/names";
 import { colorLabel } from "@/lib/palette";
 import { closePixelInfo } from "@/lib/client/controller";
 import { formatAbsolute, formatRelative } from "@/lib/client/format";
@@ -45,6 +46,11 @@ export function PixelInfo() {
             {hex && <span className="info-swatch" style={{ background: hex }} aria-hidden="true" />}
             <span>
               Placed by <strong className="pixel-info-name">{info.name}</strong>
+              {info.user && (
+                <span className="name-tag" title="This person's tag: people may share a name, never a tag">
+                  {" "}#{nameTag(info.user.id)}
+                </span>
+              )}
             </span>
           </div>
           {info.placedAt !== undefined && (

@@ -1,17 +1,22 @@
 "use client";
-// The dark toolbar: brand and connection on the left; cooldown (or "Join" for a watcher), zoom,
-// and the view's tools on the right. Wide windows show every tool inline; narrow ones and phones
-// keep zoom in/out inline and put fit, link, PNG, template, sound and notifications under "More".
+// The dark toolbar: brand, the board's menu (components/BoardSwitcher.tsx) and connection on the
+// left; cooldown (or "Join" for a watcher), zoom, and the view's tools on the right. Wide windows
+// show every tool inline; narrow ones and phones keep zoom in/out inline and put fit, link, PNG,
+// template, cursors, sound and notifications under "More".
 
 import { useEffect, useRef } from "react";
 import { useShallow } from "zustand/react/shallow";
-import { copyLink, fitToScreen, openNameForm, setNotify, setSound, zoomIn, zoomOut } from "@/lib/client/controller";
+import { boardPath } from "@/lib/client/api";
+import { copyLink, fitToScreen, openNameForm, setNotify, setShowCursors, setSound, zoomIn, zoomOut } from "@/lib/client/controller";
 import { useTessera } from "@/lib/client/store";
+import { BoardSwitcher } from "./BoardSwitcher";
 import { ConnectionStatus } from "./ConnectionStatus";
 import { CooldownIndicator } from "./CooldownIndicator";
 import {
   BellIcon,
   BellOffIcon,
+  CursorIcon,
+  CursorOffIcon,
   DownloadIcon,
   FitIcon,
   LayersIcon,
@@ -31,15 +36,17 @@ function toggleTemplatePanel(): void {
 }
 
 export function TopBar() {
-  const { activeUsers, scope, redis, sidebarOpen, soundOn, notifyOn, watching, link, menuOpen, templateOn, templatePanelOpen } = useTessera(
+  const { activeUsers, scope, redis, sidebarOpen, soundOn, notifyOn, watching, link, menuOpen, templateOn, templatePanelOpen, boardId, showCursors } = useTessera(
     useShallow((s) => ({
+      boardId: s.boardId,
+      showCursors: s.showCursors,
       activeUsers: s.activeUsers,
       scope: s.scope,
       redis: s.redis,
       soundOn: s.soundOn,
       notifyOn: s.notifyOn,
       sidebarOpen: s.sidebarOpen,
-      watching: s.auth !== "authenticated",
+      watching: s.auth !== "authenticated" || s.banned,
       link: s.link,
       menuOpen: s.menuOpen,
       templateOn: s.template !== null && !s.template.hidden,
@@ -70,6 +77,9 @@ export function TopBar() {
   const soundLabel = soundOn ? "Sound when you can place again: on" : "Sound when you can place again: off";
   const notifyLabel = notifyOn ? "Notification when you can place again: on" : "Notification when you can place again: off";
   const closeMenu = () => useTessera.setState({ menuOpen: false });
+  const pngHref = boardPath(boardId, "/canvas.png");
+  const pngName = `tessera-${boardId}.png`;
+  const cursorsLabel = showCursors ? "Other people's cursors: shown" : "Other people's cursors: hidden";
 
   return (
     <header className="topbar">
@@ -78,6 +88,7 @@ export function TopBar() {
           <Logo />
           <span className="brand-name">Tessera</span>
         </div>
+        <BoardSwitcher />
         <ConnectionStatus />
       </div>
 
@@ -115,11 +126,22 @@ export function TopBar() {
           <button type="button" className="icon-btn" aria-label="Copy a link to this view" title="Copy link to this view" data-testid="copy-link" onClick={() => void copyLink()}>
             <LinkIcon />
           </button>
-          <a className="icon-btn" href="/api/canvas.png" download="tessera.png" aria-label="Download PNG" title="Download the canvas as PNG" data-testid="download-png">
+          <a className="icon-btn" href={pngHref} download={pngName} aria-label="Download PNG" title="Download the canvas as PNG" data-testid="download-png">
             <DownloadIcon />
           </a>
           {!watching && (
             <>
+              <button
+                type="button"
+                className={`icon-btn${showCursors ? " is-on" : ""}`}
+                aria-pressed={showCursors}
+                aria-label="Show other people's cursors"
+                title={cursorsLabel}
+                data-testid="cursors-toggle"
+                onClick={() => setShowCursors(!showCursors)}
+              >
+                {showCursors ? <CursorIcon /> : <CursorOffIcon />}
+              </button>
               <button
                 type="button"
                 className={`icon-btn${soundOn ? " is-on" : ""}`}
@@ -180,7 +202,7 @@ export function TopBar() {
               >
                 <LinkIcon /> Copy link to this view
               </button>
-              <a className="menu-item" href="/api/canvas.png" download="tessera.png" data-testid="menu-download-png" onClick={closeMenu}>
+              <a className="menu-item" href={pngHref} download={pngName} data-testid="menu-download-png" onClick={closeMenu}>
                 <DownloadIcon /> Download PNG
               </a>
               <button type="button" className="menu-item" data-testid="menu-template" onClick={toggleTemplatePanel}>
@@ -188,6 +210,9 @@ export function TopBar() {
               </button>
               {!watching && (
                 <>
+                  <button type="button" className="menu-item" aria-pressed={showCursors} data-testid="menu-cursors" onClick={() => setShowCursors(!showCursors)}>
+                    {showCursors ? <CursorIcon /> : <CursorOffIcon />} {cursorsLabel}
+                  </button>
                   <button type="button" className="menu-item" aria-pressed={soundOn} onClick={() => setSound(!soundOn)}>
                     {soundOn ? <SoundOnIcon /> : <SoundOffIcon />} {soundLabel}
                   </button>

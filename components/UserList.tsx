@@ -1,19 +1,37 @@
 "use client";
-// Who is here (from `user_list`), own name marked, your name (and changing it), and a help card.
-// `user_list` carries names only, so "you" is marked by name: someone else with the same name is
-// marked too.
+// Who is here, at any crowd size (SPEC §10): you first (found by id), then the first people of the
+// board live from `user_list`, then the rest paged in from GET …/users as the list is scrolled.
+// Only the rows in view are in the DOM (@tanstack/react-virtual), so 50,000 names cost what 30 do.
+// Each name carries its tag (lib/names.ts nameTag) so that two people of the same name differ.
+// Below the list: your name (and changing it), share buttons on narrow screens, and a help card.
 
+import { useCallback, useEffect, useRef, useState } from "react";
+import { useVirtualizer } from "@tanstack/react-virtual";
 import { useShallow } from "zustand/react/shallow";
+import { nameTag } from "@/lib/names";
+import type { PublicUser } from "@/lib/protocol";
+import { boardPath, getUsersPage } from "@/lib/client/api";
+import { PEOPLE_PAGE_USERS } from "@/lib/client/constants";
 import { copyLink, openNameForm, setSound } from "@/lib/client/controller";
+import { PeoplePager } from "@/lib/client/people";
 import { useTessera } from "@/lib/client/store";
 import { CloseIcon, DownloadIcon, LinkIcon, SoundOffIcon, SoundOnIcon } from "./Icons";
 import { MeCard } from "./MeCard";
 
+/** Height of one row (CSS `.user-list li` has the same). */
+const ROW_PX = 34;
+/** Rows drawn beyond the visible ones, so a quick scroll shows names at once. */
+const OVERSCAN_ROWS = 12;
+/** A page is asked for when the last loaded row comes this close to view. */
+const LOAD_AHEAD_ROWS = 20;
+
 export function UserList() {
-  const { users, me, open, redis, soundOn, stale, watching } = useTessera(
+  const { boardId, users, total, me, open, redis, soundOn, stale, watching } = useTessera(
     useShallow((s) => ({
+      boardId: s.boardId,
       users: s.users,
-      me: s.user?.name,
+      total: s.usersTotal,
+      me: s.auth === "authenticated" && !s.banned ? s.user : null,
       open: s.sidebarOpen,
       redis: s.redis,
       soundOn: s.soundOn,
@@ -21,13 +39,60 @@ export function UserList() {
       watching: s.auth !== "authenticated",
     })),
   );
-  const sorted = [...users].sort((a, b) => (a === me ? -1 : b === me ? 1 : a.localeCompare(b)));
+  const pager = useRef<PeoplePager>(null);
+  pager.current ??= new PeoplePager();
+  const p = pager.current;
+  const [, setVersion] = useState(0);
+  const changed = useCallback(() => setVersion(p.version), [p]);
+
+  // Synchronised during render (cheap, idempotent) so the rows below match the store this render.
+  p.setWindow(users, total);
+  p.setMe(me);
+  const rows = p.rows();
+  const more = p.hasMore;
+
+  const scrollRef = useRef<HTMLDivElement | null>(null);
+  const virtualizer = useVirtualizer({
+    count: rows.length + (more ? 1 : 0),
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_PX,
+    overscan: OVERSCAN_ROWS,
+    // Before the first measurement (and while the panel is hidden on a phone) assume a short list.
+    initialRect: { width: 240, height: ROW_PX * 10 },
+  });
+  const items = virtualizer.getVirtualItems();
+  const lastIndex = items.length > 0 ? items[items.length - 1].index : -1;
+
+  const loadMore = useCallback(() => {
+    const after = p.startFetch(Date.now());
+    if (after === undefined) return;
+    changed();
+    getUsersPage(boardId, after, PEOPLE_PAGE_USERS).then(
+      (page) => {
+        p.addPage(page.users, page.next, page.total);
+        changed();
+      },
+      () => {
+        p.fetchFailed(Date.now());
+        changed();
+      },
+    );
+  }, [boardId, p, changed]);
+
+  useEffect(() => {
+    if (more && lastIndex >= rows.length - LOAD_AHEAD_ROWS) loadMore();
+  }, [more, lastIndex, rows.length, loadMore]);
+
+  const shownTotal = Math.max(total, rows.length);
 
   return (
     <aside className={`sidebar${open ? " is-open" : ""}${stale ? " is-stale" : ""}`} aria-label="People and help">
       <div className="sidebar-head">
         <h2>
-          People here <span className="count-badge">{users.length}</span>
+          People here{" "}
+          <span className="count-badge" data-testid="people-total">
+            {shownTotal.toLocaleString("en")}
+          </span>
         </h2>
         <button
           type="button"
@@ -55,28 +120,31 @@ export function UserList() {
       {redis === "down" && (
         <p className="sidebar-note">Redis is down — only people on this server are listed and counted.</p>
       )}
-      <ul className="user-list" data-testid="user-list">
-        {sorted.map((name, i) => (
-          <li key={`${i}:${name}`} className={name === me ? "is-me" : undefined} title={name === me ? "you" : undefined}>
-            {/* The initial comes from CSS (attr) so each li's text is exactly the name. */}
-            <span
-              className="avatar"
-              style={{ background: avatarColor(name) }}
-              data-initial={[...name][0]?.toUpperCase() ?? ""}
-              aria-hidden="true"
-            />
-            <span className="user-name">{name}</span>
-          </li>
-        ))}
-      </ul>
-      {users.length === 0 && <p className="sidebar-empty">Nobody else yet.</p>}
+      <div className="people-scroll" ref={scrollRef} data-testid="people-scroll" tabIndex={0} aria-label={`People on this board: ${shownTotal}`}>
+        <div className="people-inner" style={{ height: virtualizer.getTotalSize() }}>
+          <ul className="user-list" data-testid="user-list">
+            {items.map((item) => {
+              const u = rows[item.index];
+              if (!u) return null;
+              return <Person key={u.id} user={u} isMe={me !== null && u.id === me.id} top={item.start} />;
+            })}
+          </ul>
+          {more && (
+            <div className="people-more" style={{ transform: `translateY(${rows.length * ROW_PX}px)` }} role="status">
+              {p.loading ? "Loading more people…" : `${(shownTotal - rows.length).toLocaleString("en")} more`}
+            </div>
+          )}
+        </div>
+      </div>
+      {rows.length === 0 && <p className="sidebar-empty">Nobody here yet.</p>}
+      {rows.length === 1 && me && shownTotal <= 1 && <p className="sidebar-empty">Nobody else yet.</p>}
 
       {/* Narrow screens: the same as the top bar's "More" menu, one tap from the people list. */}
       <div className="sidebar-share">
         <button type="button" className="btn btn-small" onClick={() => void copyLink()}>
           <LinkIcon /> Copy link
         </button>
-        <a className="btn btn-small" href="/api/canvas.png" download="tessera.png">
+        <a className="btn btn-small" href={boardPath(boardId, "/canvas.png")} download={`tessera-${boardId}.png`}>
           <DownloadIcon /> PNG
         </a>
         {!watching && (
@@ -149,9 +217,28 @@ export function UserList() {
   );
 }
 
-/** A stable colour per name for the avatar dot. */
-function avatarColor(name: string): string {
+function Person({ user, isMe, top }: { user: PublicUser; isMe: boolean; top: number }) {
+  const tag = nameTag(user.id);
+  return (
+    <li
+      className={isMe ? "is-me" : undefined}
+      data-user-id={user.id}
+      title={`${user.name} #${tag}${isMe ? " (you)" : ""}`}
+      style={{ transform: `translateY(${top}px)` }}
+    >
+      {/* The initial comes from CSS (attr) so the li's text is the name and its tag only. */}
+      <span className="avatar" style={{ background: avatarColor(user.id) }} data-initial={[...user.name][0]?.toUpperCase() ?? ""} aria-hidden="true" />
+      <span className="user-name">{user.name}</span>
+      <span className="name-tag" aria-label={`tag ${tag}`}>
+        #{tag}
+      </span>
+    </li>
+  );
+}
+
+/** A stable colour per person for the avatar dot. */
+function avatarColor(id: string): string {
   let h = 0;
-  for (const ch of name) h = (h * 31 + ch.codePointAt(0)!) >>> 0;
+  for (const ch of nameTag(id)) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
   return `hsl(${h % 360} 62% 46%)`;
 }

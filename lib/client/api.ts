@@ -1,7 +1,8 @@
-// The canvas API over HTTP (same origin), as the browser uses it.
+// The canvas API over HTTP (same origin), as the browser uses it. Every board call goes to
+// /api/boards/{id}/… (SPEC §9), board `main` included; only the session is board-less.
 
 import type { Board } from "../canvas";
-import type { HttpErrorBody, PublicUser } from "../protocol";
+import { decodePixelsToArray, type BoardInfo, type BoardVisibility, type HttpErrorBody, type PublicUser } from "../protocol";
 import type { WatchSource, WatchUpdate } from "./board-poller";
 
 export class ApiError extends Error {
@@ -32,6 +33,26 @@ export interface PixelDetails {
   placedAt: string;
 }
 
+/** The signed-in user and whether they may moderate (GET /api/session). */
+export interface SessionInfo {
+  user: PublicUser;
+  moderator: boolean;
+}
+
+/** One page of the people on a board (GET …/users). */
+export interface UsersPage {
+  users: PublicUser[];
+  total: number;
+  next: string | null;
+}
+
+const GET: RequestInit = { credentials: "same-origin", cache: "no-store" };
+
+/** The API path of board `board` plus `suffix` ("/canvas", "/pixel?x=1&y=2", "" for the board itself). */
+export function boardPath(board: string, suffix = ""): string {
+  return `/api/boards/${encodeURIComponent(board)}${suffix}`;
+}
+
 async function failure(res: Response): Promise<ApiError> {
   let body: Partial<HttpErrorBody> | null = null;
   try {
@@ -56,17 +77,18 @@ async function failure(res: Response): Promise<ApiError> {
  */
 export const SESSION_PATH = "/api/session?optional=1";
 
-/** The current session's user, or null when there is none. `prefetched`: see getCanvas. */
-export async function getSession(prefetched?: Promise<Response> | null): Promise<PublicUser | null> {
-  const res = await prefetchedOr(
-    prefetched,
-    (r) => r.ok || r.status === 401,
-    () => fetch(SESSION_PATH, { credentials: "same-origin", cache: "no-store" }),
-  );
+/** The current session, or null when there is none. `prefetched`: see getCanvas. */
+export async function getSessionInfo(prefetched?: Promise<Response> | null): Promise<SessionInfo | null> {
+  const res = await prefetchedOr(prefetched, (r) => r.ok || r.status === 401, () => fetch(SESSION_PATH, GET));
   if (res.status === 401) return null;
   if (!res.ok) throw await failure(res);
-  const body = (await res.json()) as { user: PublicUser | null };
-  return body.user ?? null;
+  const body = (await res.json()) as { user: PublicUser | null; moderator?: unknown };
+  return body.user ? { user: body.user, moderator: body.moderator === true } : null;
+}
+
+/** The current session's user, or null when there is none. */
+export async function getSession(prefetched?: Promise<Response> | null): Promise<PublicUser | null> {
+  return (await getSessionInfo(prefetched))?.user ?? null;
 }
 
 /** Start a session under `name`; the server sets the cookie. */
@@ -84,9 +106,9 @@ export async function createSession(name: string): Promise<PublicUser> {
 
 /**
  * A request the page's inline head script started before any bundle loaded (app/layout.tsx),
- * taken at most once and only while fresh; null otherwise.
+ * taken at most once and only while fresh; null otherwise. `path` is the exact URL it asked.
  */
-export function takePrefetched(path: typeof SESSION_PATH | "/api/canvas", maxAgeMs: number): Promise<Response> | null {
+export function takePrefetched(path: string, maxAgeMs: number): Promise<Response> | null {
   const w = globalThis as unknown as { __tesseraPrefetch?: Record<string, { at: number; res: Promise<Response> } | undefined> };
   const p = w.__tesseraPrefetch?.[path];
   if (!p) return null;
@@ -110,12 +132,51 @@ async function prefetchedOr(prefetched: Promise<Response> | null | undefined, ac
   return fresh();
 }
 
+/** A board's description (SPEC §9); null when there is no such board (404). */
+export async function getBoard(board: string, prefetched?: Promise<Response> | null): Promise<BoardInfo | null> {
+  const res = await prefetchedOr(prefetched, (r) => r.ok || r.status === 404, () => fetch(boardPath(board), GET));
+  if (res.status === 404) return null;
+  if (!res.ok) throw await failure(res);
+  return ((await res.json()) as { board: BoardInfo }).board;
+}
+
+/** A page of public boards, most active first. */
+export async function listBoards(after: string | null, limit: number): Promise<{ boards: BoardInfo[]; next: string | null }> {
+  const q = new URLSearchParams({ limit: String(limit) });
+  if (after) q.set("after", after);
+  const res = await fetch(`/api/boards?${q}`, GET);
+  if (!res.ok) throw await failure(res);
+  const body = (await res.json()) as { boards?: BoardInfo[]; next?: string | null };
+  return { boards: Array.isArray(body.boards) ? body.boards : [], next: typeof body.next === "string" ? body.next : null };
+}
+
+export interface NewBoard {
+  title: string;
+  width: number;
+  height: number;
+  cooldownMs: number;
+  visibility: BoardVisibility;
+  id?: string;
+}
+
+/** Create a board (needs a session). Throws ApiError: 400 invalid_board, 409 board_exists, 429 rate_limited. */
+export async function createBoard(board: NewBoard): Promise<BoardInfo> {
+  const res = await fetch("/api/boards", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(board),
+  });
+  if (!res.ok) throw await failure(res);
+  return ((await res.json()) as { board: BoardInfo }).board;
+}
+
 /**
  * The whole board as palette indices, with the seq it includes. `prefetched` (a response already
  * on its way) is used when it succeeds; otherwise the board is requested now.
  */
-export async function getCanvas(prefetched?: Promise<Response> | null): Promise<CanvasSnapshot> {
-  const res = await prefetchedOr(prefetched, (r) => r.ok, () => fetch("/api/canvas", { credentials: "same-origin", cache: "no-store" }));
+export async function getCanvas(board: string, prefetched?: Promise<Response> | null): Promise<CanvasSnapshot> {
+  const res = await prefetchedOr(prefetched, (r) => r.ok, () => fetch(boardPath(board, "/canvas"), GET));
   return readSnapshot(res);
 }
 
@@ -136,57 +197,81 @@ async function readSnapshot(res: Response): Promise<CanvasSnapshot> {
  * asks for 200 with `"user":null` instead of 404 `not_placed` (an expected answer, not an error);
  * a server without it answers 404, understood the same.
  */
-export async function getPixel(x: number, y: number): Promise<PixelDetails | null> {
-  const res = await fetch(`/api/pixel?x=${x}&y=${y}&optional=1`, { credentials: "same-origin", cache: "no-store" });
-  if (res.status === 404) return null;
+export async function getPixel(board: string, x: number, y: number): Promise<PixelDetails | null> {
+  const res = await fetch(boardPath(board, `/pixel?x=${x}&y=${y}&optional=1`), GET);
+  if (res.status === 404) {
+    const e = await failure(res);
+    if (e.code === "no_board") throw e;
+    return null;
+  }
   if (!res.ok) throw await failure(res);
   const d = (await res.json()) as Partial<PixelDetails> | null;
   return d && d.user && typeof d.seq === "number" ? (d as PixelDetails) : null;
 }
 
 /** True when the server answers HTTP at all (a cheap, in-memory endpoint): used while the live link is down. */
-export async function probeServer(): Promise<boolean> {
-  const res = await fetch("/api/canvas/info", { credentials: "same-origin", cache: "no-store" });
+export async function probeServer(board: string): Promise<boolean> {
+  const res = await fetch(boardPath(board, "/canvas/info"), GET);
   return res.ok;
 }
 
-/** Active users and (up to 100) names, for a visitor who is only watching. */
-export async function getStats(): Promise<{ activeUsers: number; users: string[] }> {
-  const res = await fetch("/api/stats", { credentials: "same-origin", cache: "no-store" });
+function publicUsers(raw: unknown): PublicUser[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.filter((u): u is PublicUser => typeof u === "object" && u !== null && typeof u.id === "string" && typeof u.name === "string");
+}
+
+/** Active users and the first (up to 100) people, for a visitor who is only watching. */
+export async function getStats(board: string): Promise<{ activeUsers: number; users: PublicUser[]; total: number }> {
+  const res = await fetch(boardPath(board, "/stats"), GET);
   if (!res.ok) throw await failure(res);
-  const body = (await res.json()) as { activeUsers?: unknown; users?: unknown };
-  const users = Array.isArray(body.users)
-    ? body.users
-        // Protocol 1 lists names; revision 2 lists {id, name}.
-        .map((u: unknown) => (typeof u === "string" ? u : typeof (u as { name?: unknown })?.name === "string" ? (u as { name: string }).name : null))
-        .filter((n): n is string => n !== null)
-    : [];
-  return { activeUsers: typeof body.activeUsers === "number" ? body.activeUsers : users.length, users };
+  const body = (await res.json()) as { activeUsers?: unknown; users?: unknown; total?: unknown };
+  const users = publicUsers(body.users);
+  const total = typeof body.total === "number" ? body.total : typeof body.activeUsers === "number" ? body.activeUsers : users.length;
+  return { activeUsers: typeof body.activeUsers === "number" ? body.activeUsers : total, users, total };
+}
+
+/** People on a board after `after` (the `next` of the previous page; null: from the start), in the list's order. */
+export async function getUsersPage(board: string, after: string | null, limit: number): Promise<UsersPage> {
+  const q = new URLSearchParams({ limit: String(limit) });
+  if (after) q.set("after", after);
+  const res = await fetch(boardPath(board, `/users?${q}`), GET);
+  if (!res.ok) throw await failure(res);
+  const body = (await res.json()) as { users?: unknown; total?: unknown; next?: unknown };
+  const users = publicUsers(body.users);
+  return { users, total: typeof body.total === "number" ? body.total : users.length, next: typeof body.next === "string" && body.next !== "" ? body.next : null };
 }
 
 /**
- * The watchers' source (lib/client/board-poller.ts): the whole board with `If-None-Match`, so an
- * unchanged board costs a 304 and no body. The first answer may be the head script's prefetch.
+ * The watchers' source (lib/client/board-poller.ts): the whole board once, then the placements
+ * after the board's seq (`GET …/placements?after=`, a binary PIXELS body). When more than
+ * `maxRecords` are missing (`X-Next-After` names a further page: the tab slept, say) the whole
+ * board is loaded again instead — one body instead of many pages. The first answer may be the
+ * head script's prefetch.
  */
-export function canvasWatchSource(first?: () => Promise<Response> | null): WatchSource {
-  let etag: string | null = null;
+export function placementsWatchSource(board: string, maxRecords: number, first?: () => Promise<Response> | null): WatchSource {
   let firstTaken = false;
+  const snapshot = async (): Promise<WatchUpdate> => {
+    const pre = firstTaken ? null : (first?.() ?? null);
+    firstTaken = true;
+    return { kind: "snapshot", ...(await getCanvas(board, pre)) };
+  };
   return {
-    async next(board: Board | null): Promise<WatchUpdate> {
-      const pre = firstTaken ? null : (first?.() ?? null);
-      firstTaken = true;
-      const headers: Record<string, string> = {};
-      if (board && etag) headers["If-None-Match"] = etag;
-      const res = await prefetchedOr(pre, (r) => r.ok, () => fetch("/api/canvas", { credentials: "same-origin", cache: "no-store", headers }));
-      if (res.status === 304) return { kind: "same" };
-      const snap = await readSnapshot(res);
-      etag = res.headers.get("ETag");
-      return { kind: "snapshot", ...snap };
+    async next(b: Board | null): Promise<WatchUpdate> {
+      if (!b) return snapshot();
+      const res = await fetch(boardPath(board, `/placements?after=${b.seq}&limit=${maxRecords}`), GET);
+      if (!res.ok) throw await failure(res);
+      const more = res.headers.get("X-Next-After");
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      if (more) return snapshot();
+      if (bytes.length <= 1) return { kind: "same" };
+      const records = decodePixelsToArray(bytes);
+      if (!records) throw new ApiError(res.status, "bad_placements", "The placements page was malformed");
+      return { kind: "records", records };
     },
   };
 }
 
-/** The WebSocket URL on this page's origin (ws: or wss: by the page's protocol). */
-export function socketUrl(loc: { protocol: string; host: string }): string {
-  return `${loc.protocol === "https:" ? "wss:" : "ws:"}//${loc.host}/ws`;
+/** The WebSocket URL of board `board` on this page's origin (ws: or wss: by the page's protocol). */
+export function socketUrl(loc: { protocol: string; host: string }, board: string): string {
+  return `${loc.protocol === "https:" ? "wss:" : "ws:"}//${loc.host}/ws?board=${encodeURIComponent(board)}`;
 }

@@ -467,3 +467,74 @@ describe("probing the server while disconnected", () => {
     expect(probes).toBe(n);
   });
 });
+
+describe("protocol 2: people, cursors and per-user events", () => {
+  async function live() {
+    const t = setup();
+    t.conn.start();
+    t.loads[0].resolve(t.snapshot(5));
+    await flush();
+    t.last().open();
+    t.last().text(welcome(5));
+    return t;
+  }
+
+  it("passes user_list on with ids and the total", async () => {
+    const t = await live();
+    t.last().text({ type: "user_list", users: [{ id: "u1", name: "alice" }, { id: "u2", name: "alice" }, { name: "no id" }], total: 250, timestamp: Date.now() });
+    expect(t.ofType("users").at(-1)).toEqual({ type: "users", users: [{ id: "u1", name: "alice" }, { id: "u2", name: "alice" }], total: 250 });
+  });
+
+  it("passes cursors on, and sends view and cursor only on a welcomed socket", async () => {
+    const t = setup();
+    t.conn.start();
+    expect(t.conn.sendVolatile({ type: "view", x0: 0, y0: 0, x1: 7, y1: 3 })).toBe(false);
+    t.last().open();
+    t.last().text(welcome(0));
+    expect(t.conn.sendVolatile({ type: "view", x0: 0, y0: 0, x1: 7, y1: 3 })).toBe(true);
+    expect(t.conn.sendVolatile({ type: "cursor", x: null, y: null })).toBe(true);
+    expect(t.last().sent.filter((m) => m.type === "view" || m.type === "cursor")).toEqual([
+      { type: "view", x0: 0, y0: 0, x1: 7, y1: 3 },
+      { type: "cursor", x: null, y: null },
+    ]);
+    t.last().text({ type: "cursors", cursors: [{ id: "u2", name: "bob", x: 1, y: 2 }], gone: ["u3", 4] });
+    expect(t.ofType("cursors").at(-1)).toEqual({ type: "cursors", cursors: [{ id: "u2", name: "bob", x: 1, y: 2 }], gone: ["u3"] });
+  });
+
+  it("counts down at once when another tab of ours placed, on the server's clock", async () => {
+    const t = await live();
+    // The server's clock is 3 s ahead of ours (stamped presence frames say so).
+    t.last().text({ type: "stats", activeUsers: 1, connections: 1, scope: "local", timestamp: Date.now() + 3000 });
+    t.last().text({ type: "cooldown", board: "main", cooldownUntil: Date.now() + 3000 + 4000 });
+    expect(t.ofType("cooldown").at(-1)?.until).toBe(Date.now() + 4000);
+    expect(t.conn.place(1, 1, 3)).toMatchObject({ ok: false, reason: "cooldown" });
+    // Never more than one cooldown, whatever the clocks say.
+    t.last().text({ type: "cooldown", board: "main", cooldownUntil: Date.now() + 60_000 });
+    expect(t.ofType("cooldown").at(-1)?.until).toBe(Date.now() + 5000);
+  });
+
+  it("a ban (close 4003) stops the link for good: no reconnect, no probe", async () => {
+    const probe = vi.fn(async () => true);
+    const t = setup({ probe });
+    t.conn.start();
+    t.last().open();
+    t.last().text(welcome(0));
+    t.last().drop(4003);
+    expect(t.ofType("banned")).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(t.sockets).toHaveLength(1);
+    expect(probe).not.toHaveBeenCalled();
+    expect(t.conn.state).toBe("stopped");
+  });
+
+  it("a welcome of another protocol stops the link and says so", async () => {
+    const t = setup();
+    t.conn.start();
+    t.last().open();
+    t.last().text(welcome(0, { protocol: 3 }));
+    expect(t.ofType("protocol_mismatch")).toEqual([{ type: "protocol_mismatch", protocol: 3 }]);
+    expect(t.last().closed).toBe(true);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(t.sockets).toHaveLength(1);
+  });
+});

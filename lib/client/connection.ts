@@ -12,6 +12,8 @@
 //  5. While disconnected, a cheap HTTP probe asks whether the server answers; once it failed and
 //     then succeeds (the server is back), the socket reconnects at once instead of waiting out a
 //     backoff that may by then be several seconds long.
+//  6. Closed with 4003 (banned, SPEC §12): never reconnect. A welcome of another protocol than
+//     this page's: say so and stop (the page reloads itself to get the matching code).
 
 import type { Board } from "../canvas";
 import {
@@ -19,6 +21,7 @@ import {
   PROTOCOL_VERSION,
   parseServerMessage,
   type ClientMessage,
+  type CursorEntry,
   type PublicUser,
   type RedisStatus,
   type RejectCode,
@@ -80,13 +83,18 @@ export type ConnectionEvent =
   | { type: "redraw" }
   | { type: "redis"; status: RedisStatus }
   | { type: "stats"; activeUsers: number; connections: number; scope: StatsScope }
-  | { type: "users"; users: string[] }
+  | { type: "users"; users: PublicUser[]; total: number }
+  | { type: "cursors"; cursors: CursorEntry[]; gone: string[] }
   | { type: "cooldown"; until: number }
   | { type: "placed"; ref: string | null; seq: number }
   | { type: "rejected"; ref: string | null; code: RejectCode; message: string; retryAfterMs?: number }
   | { type: "lost"; count: number }
   | { type: "server_error"; code: string; message: string }
-  | { type: "unauthorized" };
+  | { type: "unauthorized" }
+  /** Closed with 4003: the user is banned; the connection stopped for good. */
+  | { type: "banned" }
+  /** The server speaks another protocol than this page; the connection stopped. */
+  | { type: "protocol_mismatch"; protocol: number };
 
 export interface ConnectionListener {
   event(e: ConnectionEvent): void;
@@ -134,6 +142,8 @@ export class Connection {
   private cooldownMs = 0;
   private cooldownUntil = 0;
   private link: LinkState = "stopped";
+  /** Server clock minus ours, from the last stamped presence frame (its error is the one-way delay). */
+  private clockOffsetMs: number | null = null;
   private probeTimer: ReturnType<typeof setTimeout> | null = null;
   private probing = false;
   /** A probe found the server silent since the link was last up. */
@@ -264,6 +274,16 @@ export class Connection {
     return { ok: true, ref };
   }
 
+  /**
+   * Send a volatile message (`view`, `cursor`): only on a welcomed socket, never queued — after a
+   * reconnect the page sends its current view again (it hears `welcome`).
+   */
+  sendVolatile(msg: Extract<ClientMessage, { type: "view" } | { type: "cursor" }>): boolean {
+    if (!this.connected) return false;
+    this.send(msg);
+    return true;
+  }
+
   // ------------------------------------------------------------------ snapshot
 
   private reload(): void {
@@ -351,6 +371,12 @@ export class Connection {
     if (lost.count > 0) this.listener.event({ type: "lost", count: lost.count });
     if (!this.started) return;
 
+    if (code === CloseCodes.banned) {
+      // Banned (SPEC §12): reconnecting would only be refused again.
+      this.listener.event({ type: "banned" });
+      this.stop();
+      return;
+    }
     if (!opened) {
       // The upgrade failed. A 401 is invisible to WebSocket code, so ask the session endpoint.
       this.setLink("reconnecting");
@@ -506,14 +532,25 @@ export class Connection {
         return;
       }
       case "stats":
+        this.noteServerTime(msg.timestamp);
         this.listener.event({ type: "stats", activeUsers: msg.activeUsers, connections: msg.connections, scope: msg.scope });
         return;
-      case "user_list":
-        // Protocol 2 lists users as {id, name} (the page shows names for now).
-        this.listener.event({ type: "users", users: Array.isArray(msg.users) ? msg.users.map((u) => (typeof u === "string" ? u : u.name)) : [] });
+      case "user_list": {
+        this.noteServerTime(msg.timestamp);
+        const users = Array.isArray(msg.users) ? msg.users.filter((u) => typeof u?.id === "string" && typeof u?.name === "string") : [];
+        this.listener.event({ type: "users", users, total: typeof msg.total === "number" ? msg.total : users.length });
         return;
+      }
       case "cursors":
+        this.listener.event({
+          type: "cursors",
+          cursors: Array.isArray(msg.cursors) ? msg.cursors : [],
+          gone: Array.isArray(msg.gone) ? msg.gone.filter((g) => typeof g === "string") : [],
+        });
+        return;
       case "cooldown":
+        // Another tab of ours (or this one) placed: count down at once (SPEC §11).
+        if (typeof msg.cooldownUntil === "number") this.onCooldown(msg.cooldownUntil);
         return;
       case "status":
         this.redis = msg.redis;
@@ -545,11 +582,10 @@ export class Connection {
     this.redis = msg.redis;
     this.cooldownMs = msg.cooldownMs;
     if (msg.protocol !== PROTOCOL_VERSION) {
-      this.listener.event({
-        type: "server_error",
-        code: "protocol",
-        message: `The server speaks protocol ${msg.protocol}, this page ${PROTOCOL_VERSION}: reload the page.`,
-      });
+      // Messages of another protocol would be misread: stop here and let the page reload.
+      this.listener.event({ type: "protocol_mismatch", protocol: msg.protocol });
+      this.stop();
+      return;
     }
     // The server's clock may differ from ours; never believe in more than one full cooldown.
     const left = Math.max(0, Math.min(msg.cooldownMs, msg.cooldownUntil - this.now()));
@@ -568,6 +604,23 @@ export class Connection {
     this.outbox = [];
     for (const m of queued) this.send(m);
     this.emitLink();
+  }
+
+  private noteServerTime(timestamp: unknown): void {
+    if (typeof timestamp === "number" && Number.isFinite(timestamp)) this.clockOffsetMs = timestamp - this.now();
+  }
+
+  /**
+   * A placement of ours was committed; its cooldown ends at `serverUntil` on the server's clock.
+   * Translated with the clock offset seen in presence frames (which errs late, by the one-way
+   * delay, never early) and never more than one cooldown from now.
+   */
+  private onCooldown(serverUntil: number): void {
+    const now = this.now();
+    const left = this.clockOffsetMs === null ? this.cooldownMs : serverUntil - (now + this.clockOffsetMs);
+    const ms = Math.max(0, Math.min(this.cooldownMs, left));
+    // Never shorten a countdown this tab already knows of (its own ack, measured locally).
+    if (now + ms > this.cooldownUntil) this.setCooldown(now + ms);
   }
 
   private setCooldown(until: number): void {

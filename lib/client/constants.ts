@@ -41,6 +41,24 @@ export const PREFETCH_MAX_AGE_MS = 15_000;
 export const WATCH_POLL_MS = 2_000;
 /** …and the online count this often. */
 export const WATCH_STATS_POLL_MS = 10_000;
+/**
+ * A watcher asks for the placements since its board's seq, at most this many (9 bytes each); a
+ * watcher further behind (its tab slept) loads the whole board instead.
+ */
+export const WATCH_MAX_RECORDS = 20_000;
+
+/** While the board is frozen, the page asks this often whether it still is. */
+export const BOARD_STATE_POLL_MS = 15_000;
+/** A page that met another protocol reloads itself at most once per this interval. */
+export const PROTOCOL_RELOAD_GUARD_MS = 60_000;
+
+/** People fetched per page when the people list is scrolled past what it holds. */
+export const PEOPLE_PAGE_USERS = 200;
+/** Board list pages (the /boards page) and the switcher's "popular" boards. */
+export const BOARD_LIST_PAGE = 24;
+export const SWITCHER_POPULAR_BOARDS = 6;
+/** The /boards page refreshes its live counts this often while visible. */
+export const BOARD_LIST_REFRESH_MS = 15_000;
 
 /**
  * While the live link is down, the page asks the server whether it answers again this often (plus

@@ -1,24 +1,33 @@
 // Glue between the store, the Connection and the renderer: what the components call.
 // One live session per page; browser-only (every entry point runs from effects or handlers).
 
+import { CURSOR_MESSAGES_PER_S } from "../limits";
 import { colorLabel, colorName } from "../palette";
+import type { BoardInfo, ClientMessage } from "../protocol";
 import {
   ApiError,
   SESSION_PATH,
-  canvasWatchSource,
+  boardPath,
   createSession,
+  getBoard,
   getCanvas,
   getPixel,
-  getSession,
+  getSessionInfo,
   getStats,
+  placementsWatchSource,
   probeServer,
   socketUrl,
   takePrefetched,
   type CanvasSnapshot,
 } from "./api";
 import { BoardPoller } from "./board-poller";
+import { boardFromLocation, rememberBoard } from "./boards";
 import { Connection, type ConnectionEvent, type SocketLike } from "./connection";
+import { CursorLayer, loadCursorPreference, saveCursorPreference } from "./cursor-layer";
 import {
+  BOARD_STATE_POLL_MS,
+  PROTOCOL_RELOAD_GUARD_MS,
+  WATCH_MAX_RECORDS,
   INFO_REFRESH_MS,
   PLACE_MIN_ZOOM,
   PLACE_ZOOM_TARGET,
@@ -39,6 +48,7 @@ import { loadSoundPreference, playReadyChime, saveSoundPreference, unlockAudio }
 import { getState, setState, useTessera, type TemplateState, type ToastKind } from "./store";
 import { isLoadableUrl, loadStoredTemplate, normalizeTemplate, parseTemplateLink, quantize, storeTemplate, templateHeight, withTemplateLink } from "./template";
 import { TemplateLayer } from "./template-layer";
+import { Throttle } from "./throttle";
 import {
   centerOn,
   fitView,
@@ -46,14 +56,20 @@ import {
   panBy as panView,
   pixelAt,
   resizeView,
+  screenToBoard,
   viewToLink,
   withDeepLink,
   zoomAt,
   type Size,
 } from "./viewport";
 
-/** The board every path of the page means until boards land (SPEC §9): templates are kept per board. */
-const BOARD_ID = "main";
+/**
+ * The board this page shows (SPEC §9): `/b/{id}` or `/` (main). Switching boards loads another
+ * page, so it is fixed for the life of this module.
+ */
+const HERE = typeof window === "undefined" ? { id: "main", valid: true } : boardFromLocation(window.location.pathname, window.location.search);
+const BOARD_ID = HERE.id;
+setState({ boardId: BOARD_ID });
 
 let connection: Connection | null = null;
 /** Without a session: the board kept fresh over HTTP (lib/client/board-poller.ts). */
@@ -102,21 +118,76 @@ export function dismissToast(id: number): void {
 
 // ------------------------------------------------------------------ session
 
-/** Ask the server who we are: with a session the live board starts, without one the watched board and the name form. */
+/**
+ * Ask the server about this board and who we are: an unknown board shows "no such board"; with a
+ * session the live board starts, without one the watched board and the name form.
+ */
 export async function checkSession(): Promise<void> {
+  if (!HERE.valid) {
+    setState({ boardStatus: "missing", auth: "anonymous" });
+    return;
+  }
   try {
-    const user = await getSession(takePrefetched(SESSION_PATH, PREFETCH_MAX_AGE_MS));
+    // Both were usually started by the head script already (app/layout.tsx).
+    const [session, board] = await Promise.all([
+      getSessionInfo(takePrefetched(SESSION_PATH, PREFETCH_MAX_AGE_MS)),
+      getBoard(BOARD_ID, takePrefetched(boardPath(BOARD_ID), PREFETCH_MAX_AGE_MS)),
+    ]);
+    if (!board) {
+      setState({ boardStatus: "missing", auth: session ? "authenticated" : "anonymous", user: session?.user ?? null });
+      return;
+    }
+    setBoard(board);
     // Start loading the board now rather than after React has rendered the whole page for it.
-    if (user) {
+    if (session) {
       startLive();
-      setState({ auth: "authenticated", user });
+      setState({ auth: "authenticated", user: session.user, moderator: session.moderator });
     } else {
-      setState({ auth: "anonymous", user: null, nameFormOpen: true, joinReason: null });
+      setState({ auth: "anonymous", user: null, moderator: false, nameFormOpen: true, joinReason: null });
       startWatch();
     }
   } catch {
     setState({ auth: "unreachable" });
   }
+}
+
+/** The board's description changed (first read, a welcome, a freeze): keep it, and note the visit. */
+function setBoard(board: BoardInfo): void {
+  const before = getState().board;
+  setState({ board, boardStatus: "ok" });
+  if (!before || before.title !== board.title) {
+    try {
+      rememberBoard(window.localStorage, { id: board.id, title: board.title });
+    } catch {
+      // No storage: the switcher just has no recent boards.
+    }
+  }
+  if (before?.state === "frozen" && board.state === "open") toast("The board is open again: you can place pixels.", "success");
+  watchBoardState(board.state === "frozen");
+}
+
+let boardStateTimer: ReturnType<typeof setInterval> | null = null;
+
+/**
+ * While the board is frozen, ask now and then whether it still is (the server tells a connected
+ * page about a freeze only through welcome and rejects), so placing comes back by itself.
+ */
+function watchBoardState(frozen: boolean): void {
+  if (!frozen) {
+    if (boardStateTimer !== null) clearInterval(boardStateTimer);
+    boardStateTimer = null;
+    return;
+  }
+  if (boardStateTimer !== null) return;
+  boardStateTimer = setInterval(() => {
+    if (document.visibilityState !== "visible") return;
+    getBoard(BOARD_ID).then(
+      (b) => {
+        if (b && getState().board?.state !== b.state) setBoard(b);
+      },
+      () => {},
+    );
+  }, BOARD_STATE_POLL_MS);
 }
 
 /** Create a session, then go live on the board already shown. Returns the server's error message, or null on success. */
@@ -125,7 +196,7 @@ export async function signIn(name: string): Promise<string | null> {
     const user = await createSession(name);
     const snapshot = watchedSnapshot();
     stopWatch();
-    setState({ auth: "authenticated", user, nameFormOpen: false, joinReason: null });
+    setState({ auth: "authenticated", user, moderator: false, nameFormOpen: false, joinReason: null, banned: false });
     startLive(snapshot);
     return null;
   } catch (e) {
@@ -158,7 +229,7 @@ export async function rename(name: string): Promise<string | null> {
     if (e instanceof ApiError) return e.code === "rate_limited" ? "Too many new names from this address — try again in a minute." : e.message;
     return "Could not reach the server. Check your connection and try again.";
   }
-  setState({ user });
+  setState({ user, moderator: false });
   quietReconnect = true;
   connection?.reconnect();
   toast(before && before.name !== user.name ? `You are now ${user.name}.` : `Signed in again as ${user.name}.`, "success");
@@ -173,8 +244,12 @@ function onEvent(e: ConnectionEvent): void {
       const s = getState();
       const wasDown = s.hadLive && (s.link === "reconnecting" || s.link === "offline");
       setState({ link: e.state, browserOffline: e.browserOffline, retryAt: e.retryAt, ...(e.state === "live" ? { hadLive: true } : {}) });
+      // Cursors are volatile: what was drawn before a drop is not where people are now.
+      if (e.state !== "live") cursorLayer.clear();
       if (e.state === "live") {
         if (wasDown && !quietReconnect) toast("Back online — the board is up to date.", "success");
+        // A new socket knows nothing of our view: tell it, so other people's cursors come.
+        sendCurrentView(true);
         quietReconnect = false;
         const p = getState().pendingPlace;
         if (p) {
@@ -189,6 +264,7 @@ function onEvent(e: ConnectionEvent): void {
       const m = e.message;
       const s = getState();
       const paletteChanged = m.palette.length !== s.palette.length || m.palette.some((c, i) => c !== s.palette[i]);
+      if (m.board && typeof m.board === "object") setBoard(m.board);
       setState({
         user: m.user,
         cooldownMs: m.cooldownMs,
@@ -215,7 +291,16 @@ function onEvent(e: ConnectionEvent): void {
       setState({ activeUsers: e.activeUsers, connections: e.connections, scope: e.scope });
       return;
     case "users":
-      setState({ users: e.users });
+      setState({ users: e.users, usersTotal: e.total });
+      return;
+    case "cursors":
+      if (getState().showCursors) cursorLayer.update(e.cursors, e.gone);
+      return;
+    case "banned":
+      becomeBanned();
+      return;
+    case "protocol_mismatch":
+      reloadForProtocol(e.protocol);
       return;
     case "cooldown":
       setState({ cooldownUntil: e.until, ...(e.until > Date.now() ? { readyTitle: false } : {}) });
@@ -223,10 +308,14 @@ function onEvent(e: ConnectionEvent): void {
       return;
     case "placed":
       return;
-    case "rejected":
+    case "rejected": {
       if (e.ref) setState({ recent: getState().recent.filter((r) => r.ref !== e.ref) });
+      const b = getState().board;
+      if (e.code === "frozen" && b && b.state !== "frozen") setBoard({ ...b, state: "frozen" });
+      if (e.code === "banned") setState({ banned: true });
       toast(rejectText(e.code, e.retryAfterMs), "error");
       return;
+    }
     case "lost":
       toast(
         e.count === 1
@@ -342,17 +431,17 @@ function startLive(snapshot?: CanvasSnapshot | null): void {
   let given = snapshot ?? null;
   const conn = new Connection(
     {
-      wsUrl: socketUrl(window.location),
+      wsUrl: socketUrl(window.location, BOARD_ID),
       // SocketLike's handlers take a narrower event than the DOM's, so a cast is needed at this one seam.
       createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
       // The first snapshot may already be here (watched) or on its way (the page's head script).
       loadCanvas: () => {
         const s = given;
         given = null;
-        return s ? Promise.resolve(s) : getCanvas(takePrefetched("/api/canvas", PREFETCH_MAX_AGE_MS));
+        return s ? Promise.resolve(s) : getCanvas(BOARD_ID, takePrefetched(boardPath(BOARD_ID, "/canvas"), PREFETCH_MAX_AGE_MS));
       },
-      checkSession: async () => (await getSession()) !== null,
-      probe: probeServer,
+      checkSession: async () => (await getSessionInfo()) !== null,
+      probe: () => probeServer(BOARD_ID),
     },
     { event: onEvent, pixel: onPixel },
   );
@@ -363,6 +452,7 @@ function startLive(snapshot?: CanvasSnapshot | null): void {
   window.addEventListener("offline", onOffline);
   if (!navigator.onLine) conn.setBrowserOnline(false);
   conn.start();
+  startCursors();
   loadTemplateOnce();
   exposeDebug();
 }
@@ -370,6 +460,7 @@ function startLive(snapshot?: CanvasSnapshot | null): void {
 function stopLive(): void {
   if (readyTimer !== null) clearTimeout(readyTimer);
   readyTimer = null;
+  stopCursors();
   connection?.stop();
   renderer?.destroy();
   connection = null;
@@ -389,7 +480,7 @@ function startWatch(): void {
   const w = new BoardPoller(
     {
       // The head script may have started the first download already.
-      source: canvasWatchSource(() => takePrefetched("/api/canvas", PREFETCH_MAX_AGE_MS)),
+      source: placementsWatchSource(BOARD_ID, WATCH_MAX_RECORDS, () => takePrefetched(boardPath(BOARD_ID, "/canvas"), PREFETCH_MAX_AGE_MS)),
       intervalMs: WATCH_POLL_MS,
       isVisible: () => document.visibilityState === "visible",
     },
@@ -419,8 +510,8 @@ function startWatch(): void {
 
 async function refreshWatchStats(): Promise<void> {
   try {
-    const st = await getStats();
-    if (watcher) setState({ activeUsers: st.activeUsers, users: st.users, scope: null });
+    const st = await getStats(BOARD_ID);
+    if (watcher) setState({ activeUsers: st.activeUsers, users: st.users, usersTotal: st.total, scope: null });
   } catch {
     // The board poll reports the outage; the count just stays as it was (shown as stale).
   }
@@ -444,6 +535,116 @@ function watchedSnapshot(): CanvasSnapshot | null {
 export function retryConnection(): void {
   connection?.retryNow();
   watcher?.pollNow();
+}
+
+// ------------------------------------------------------------------ banned, protocol
+
+/** Closed with 4003 (SPEC §12): no reconnecting; the board stays in view, read-only. */
+function becomeBanned(): void {
+  setState({ banned: true, pendingPlace: null, target: null, targetBy: null });
+  stopLive();
+  startWatch();
+}
+
+const PROTOCOL_RELOAD_KEY = "tessera.protocolReloadAt";
+
+/**
+ * The server speaks another protocol (a deploy happened): reload to get the page that matches.
+ * Once per PROTOCOL_RELOAD_GUARD_MS only, so a page and a server that keep disagreeing (a cached
+ * page, a half-finished rollout) do not reload forever: the second time the page says so instead.
+ */
+function reloadForProtocol(protocol: number): void {
+  stopLive();
+  let last = Number.NaN;
+  try {
+    last = Number(window.sessionStorage.getItem(PROTOCOL_RELOAD_KEY) ?? 0);
+    if (!(Date.now() - last < PROTOCOL_RELOAD_GUARD_MS)) {
+      window.sessionStorage.setItem(PROTOCOL_RELOAD_KEY, String(Date.now()));
+      window.location.reload();
+      return;
+    }
+  } catch {
+    // No session storage: a reload could not tell it already tried, so do not reload at all.
+  }
+  setState({ protocolMismatch: protocol });
+}
+
+// ------------------------------------------------------------------ live cursors (SPEC §11)
+
+const cursorLayer = new CursorLayer();
+/** `view` and `cursor` each go out at most this often (SPEC §11: 10 a second). */
+const CURSOR_SEND_INTERVAL_MS = 1000 / CURSOR_MESSAGES_PER_S;
+type ViewRect = Omit<Extract<ClientMessage, { type: "view" }>, "type">;
+/** A view no cursor can be in: sent while cursors are hidden, so the server sends us none. */
+const NO_VIEW: ViewRect = { x0: -1, y0: -1, x1: -1, y1: -1 };
+const sameRect = (a: ViewRect, b: ViewRect) => a.x0 === b.x0 && a.y0 === b.y0 && a.x1 === b.x1 && a.y1 === b.y1;
+
+const viewThrottle = new Throttle<ViewRect>({
+  intervalMs: CURSOR_SEND_INTERVAL_MS,
+  send: (r) => void connection?.sendVolatile({ type: "view", ...r }),
+  equals: sameRect,
+});
+const cursorThrottle = new Throttle<{ x: number | null; y: number | null }>({
+  intervalMs: CURSOR_SEND_INTERVAL_MS,
+  send: (p) => void connection?.sendVolatile({ type: "cursor", x: p.x, y: p.y }),
+  equals: (a, b) => a.x === b.x && a.y === b.y,
+});
+let stopCursorTracking: (() => void) | null = null;
+
+/** The board pixels the viewport shows (inclusive, clamped to the board), or null before the first view. */
+function visibleRect(): ViewRect | null {
+  const s = getState();
+  if (!s.view || s.width <= 0 || s.height <= 0 || s.viewportSize.width <= 0) return null;
+  const a = screenToBoard(s.view, 0, 0);
+  const b = screenToBoard(s.view, s.viewportSize.width, s.viewportSize.height);
+  const cx = (v: number) => Math.max(0, Math.min(s.width - 1, Math.floor(v)));
+  const cy = (v: number) => Math.max(0, Math.min(s.height - 1, Math.floor(v)));
+  return { x0: cx(a.x), y0: cy(a.y), x1: cx(b.x), y1: cy(b.y) };
+}
+
+/** Tell the server what we look at (`fresh`: a new socket, which knows nothing yet). */
+function sendCurrentView(fresh: boolean): void {
+  if (fresh) {
+    viewThrottle.reset();
+    cursorThrottle.reset();
+  }
+  const r = getState().showCursors ? visibleRect() : NO_VIEW;
+  if (r) viewThrottle.push(r);
+}
+
+function startCursors(): void {
+  if (stopCursorTracking) return;
+  setState({ showCursors: loadCursorPreference() });
+  cursorLayer.setView(getState().view);
+  stopCursorTracking = useTessera.subscribe((s, prev) => {
+    if (s.view !== prev.view || s.viewportSize !== prev.viewportSize || s.width !== prev.width) {
+      cursorLayer.setView(s.view);
+      sendCurrentView(false);
+    }
+    // Our own pointer, for the others (the hovered board pixel; null off the board).
+    if (s.hover !== prev.hover) cursorThrottle.push(s.hover ? { x: s.hover.x, y: s.hover.y } : { x: null, y: null });
+  });
+}
+
+function stopCursors(): void {
+  stopCursorTracking?.();
+  stopCursorTracking = null;
+  viewThrottle.cancel();
+  cursorThrottle.cancel();
+  cursorLayer.clear();
+}
+
+/** Show or hide other people's cursors (kept for next time). */
+export function setShowCursors(on: boolean): void {
+  saveCursorPreference(on);
+  setState({ showCursors: on });
+  if (!on) cursorLayer.clear();
+  sendCurrentView(false);
+}
+
+/** The cursor layer's element mounted or unmounted. */
+export function attachCursorLayer(el: HTMLElement | null): void {
+  cursorLayer.attach(el);
 }
 
 // ------------------------------------------------------------------ performance marks
@@ -495,6 +696,14 @@ let recentId = 0;
  */
 export function placeAt(x: number, y: number): void {
   const s = getState();
+  if (s.banned) {
+    toast("You are banned: you can watch this board but not place pixels.", "error");
+    return;
+  }
+  if (s.board?.state === "frozen") {
+    toast("This board is frozen: nobody can place pixels on it right now.", "error");
+    return;
+  }
   if (s.auth !== "authenticated") {
     setState({ pendingPlace: { x, y, color: s.selectedColor } });
     openNameForm(`Choose a name to place your pixel at (${x}, ${y}).`);
@@ -578,7 +787,7 @@ export async function inspect(x: number, y: number, quiet = false): Promise<void
   const gen = ++inspectGen;
   if (!quiet) setState({ pixelInfo: { x, y, status: "loading" } });
   try {
-    const d = await getPixel(x, y);
+    const d = await getPixel(BOARD_ID, x, y);
     if (gen !== inspectGen) return;
     if (!d) {
       setState({ pixelInfo: { x, y, status: "never" } });
@@ -592,6 +801,7 @@ export async function inspect(x: number, y: number, quiet = false): Promise<void
         status: "placed",
         color: d.color,
         name: d.user?.name ?? "someone",
+        user: d.user ?? undefined,
         placedAt: Number.isFinite(placedAt) ? placedAt : undefined,
         seq: d.seq,
       },
@@ -1008,6 +1218,20 @@ function exposeDebug(): void {
     /** Main-thread time the template layer spent drawing (null without a template). */
     get templateRenderStats() {
       return templateLayer && getState().template ? { ...templateLayer.stats } : null;
+    },
+    get boardId() {
+      return BOARD_ID;
+    },
+    /** Ids of the other people's cursors drawn now. */
+    get cursors() {
+      return cursorLayer.ids();
+    },
+    /** Main-thread time the cursor layer spent placing cursors: { frames, totalMs, maxMs }. */
+    get cursorStats() {
+      return { ...cursorLayer.stats };
+    },
+    resetCursorStats() {
+      Object.assign(cursorLayer.stats, { frames: 0, totalMs: 0, maxMs: 0 });
     },
     /** Draw queued pixels now instead of on the next animation frame. */
     flush() {

@@ -13,11 +13,13 @@ export function formatCountdown(ms: number): string {
 
 /**
  * The tab title: "(3s) Tessera" while cooling down; "✓ Ready · Tessera" right after the cooldown
- * ended (`ready`, so a background tab tells you); "Tessera" otherwise.
+ * ended (`ready`, so a background tab tells you); "Tessera" otherwise. On a board other than main,
+ * its title comes first: "(3s) Pixel club · Tessera".
  */
-export function pageTitle(remainingMs: number, ready = false): string {
-  if (remainingMs > 0) return `(${Math.ceil(remainingMs / 1000)}s) Tessera`;
-  return ready ? "✓ Ready · Tessera" : "Tessera";
+export function pageTitle(remainingMs: number, ready = false, boardTitle: string | null = null): string {
+  const name = boardTitle ? `${boardTitle} · Tessera` : "Tessera";
+  if (remainingMs > 0) return `(${Math.ceil(remainingMs / 1000)}s) ${name}`;
+  return ready ? `✓ Ready · ${name}` : name;
 }
 
 /** "just now", "42 s ago", "2 min ago", "3 h ago", "5 days ago" (future times count as now). */
@@ -58,6 +60,10 @@ export function rejectText(code: RejectCode | string, retryAfterMs?: number): st
       return "Slow down — too many placements at once.";
     case "unavailable":
       return "The canvas is temporarily unavailable — your pixel was not placed. Try again shortly.";
+    case "banned":
+      return "You are banned from placing pixels.";
+    case "frozen":
+      return "This board is frozen: nobody can place pixels on it right now.";
     default:
       return "Your pixel was not placed.";
   }

@@ -1,9 +1,14 @@
 // The page's state (zustand). The board bytes are not in here: they live in the Connection's Board
 // and go to the canvas through the renderer; the store holds what React renders.
+//
+// Read by the moderation panel, timelapse, pixel history and stats (components/BoardExtras.tsx and
+// what it renders), which never write here: `boardId`, `board` (the SPEC §9 object from `welcome`
+// or GET /api/boards/{id}), `moderator` (GET /api/session), `user`, `pixelInfo` (the inspected
+// pixel: x, y and, once loaded, its author) and `target` (the pixel selected for placing).
 
 import { create } from "zustand";
 import { PALETTE } from "../palette";
-import type { PublicUser, RedisStatus, StatsScope } from "../protocol";
+import type { BoardInfo, PublicUser, RedisStatus, StatsScope } from "../protocol";
 import type { LinkState } from "./connection";
 import type { Point, Size, View } from "./viewport";
 
@@ -47,6 +52,8 @@ export interface PixelInfoState {
   status: "loading" | "placed" | "never" | "error";
   color?: number;
   name?: string;
+  /** Who placed it (id and name). */
+  user?: PublicUser;
   /** Epoch ms. */
   placedAt?: number;
   seq?: number;
@@ -54,8 +61,20 @@ export interface PixelInfoState {
 }
 
 export interface TesseraState {
+  /** The board this page shows (SPEC §9): `main` at `/`, `id` at `/b/{id}`. */
+  boardId: string;
+  /** The board's description, once known; `state` says whether it is frozen. */
+  board: BoardInfo | null;
+  /** `missing`: no such board (the page says so and links to /boards). */
+  boardStatus: "loading" | "ok" | "missing";
   auth: AuthState;
   user: PublicUser | null;
+  /** The session may moderate (GET /api/session's `moderator`). */
+  moderator: boolean;
+  /** Closed with 4003 or refused with `banned`: placing is over; the board is only watched. */
+  banned: boolean;
+  /** The server speaks this other protocol and a reload did not help (null: all is well). */
+  protocolMismatch: number | null;
   /** Without a session: the name form is shown (on load, and again at the first placement). */
   nameFormOpen: boolean;
   /** Why the name form was opened again ("to place your pixel at (3, 4)"); null on load. */
@@ -78,7 +97,12 @@ export interface TesseraState {
   activeUsers: number | null;
   connections: number | null;
   scope: StatsScope | null;
-  users: string[];
+  /** The first people on the board (at most 100, by name then id), from `user_list` or the stats. */
+  users: PublicUser[];
+  /** Everyone on the board, cluster-wide (the people list pages through them). */
+  usersTotal: number;
+  /** Other people's cursors are drawn (a toggle, kept in localStorage). */
+  showCursors: boolean;
   /** Local epoch ms until which placing is refused; 0 = ready. */
   cooldownUntil: number;
 
@@ -122,8 +146,14 @@ export interface TesseraState {
 }
 
 const initialState: TesseraState = {
+  boardId: "main",
+  board: null,
+  boardStatus: "loading",
   auth: "checking",
   user: null,
+  moderator: false,
+  banned: false,
+  protocolMismatch: null,
   nameFormOpen: false,
   joinReason: null,
   pendingPlace: null,
@@ -140,6 +170,8 @@ const initialState: TesseraState = {
   connections: null,
   scope: null,
   users: [],
+  usersTotal: 0,
+  showCursors: true,
   cooldownUntil: 0,
   selectedColor: 4,
   tool: "place",
