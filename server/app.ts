@@ -3,6 +3,7 @@
 // gateway, the HTTP API and (optionally) Next — on one HTTP server. Tests start it without Next on
 // port 0.
 
+import { randomBytes } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -236,7 +237,7 @@ export async function startTessera(config: Config, opts: StartOptions = {}): Pro
 
   let nextHandler: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null = null;
   let nextClose: (() => Promise<void>) | null = null;
-  let pageHeaders: Record<string, string> = {};
+  let pageHeaders: ((nonce: string) => Record<string, string>) | null = null;
   if (opts.next) {
     const { default: createNext } = await import("next");
     const nextApp = createNext({ dev: !!opts.dev, dir: PROJECT_ROOT, hostname: "localhost", port: config.port });
@@ -257,7 +258,10 @@ export async function startTessera(config: Config, opts: StartOptions = {}): Pro
       sendError(res, 404, "not_found", "not found");
       return;
     }
-    for (const [k, v] of Object.entries(pageHeaders)) res.setHeader(k, v);
+    const headers = pageHeaders?.(randomBytes(16).toString("base64")) ?? {};
+    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+    // Next reads the nonce of a page it renders per request from the request's policy.
+    if (headers["Content-Security-Policy"]) req.headers["content-security-policy"] = headers["Content-Security-Policy"];
     if (isHttps(req)) res.setHeader("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
     nextHandler(req, res).catch((err: Error) => {
       log.error({ err: err.message, url: req.url }, "page render failed");

@@ -40,10 +40,18 @@ function inlineScriptHashes(projectRoot: string): string[] {
   return [...hashes];
 }
 
-/** Headers for every page response. In development Next needs eval and inline scripts for hot reload. */
-export function pageSecurityHeaders(projectRoot: string, dev: boolean): Record<string, string> {
+/**
+ * Headers for page responses, made per request. In development Next needs eval and inline scripts
+ * for hot reload. In production the policy allows the prerendered pages' inline scripts by hash and
+ * a page rendered per request by the request's nonce: the server puts the policy on the request too,
+ * where Next reads the nonce and adds it to the inline scripts it renders.
+ */
+export function pageSecurityHeaders(projectRoot: string, dev: boolean): (nonce: string) => Record<string, string> {
   const hashes = dev ? [] : inlineScriptHashes(projectRoot);
-  const scriptSrc = dev ? "'self' 'unsafe-inline' 'unsafe-eval'" : hashes.length > 0 ? `'self' ${hashes.join(" ")}` : "'self' 'unsafe-inline'";
+  return (nonce) => headersFor(dev ? "'self' 'unsafe-inline' 'unsafe-eval'" : `'self' 'nonce-${nonce}' ${hashes.join(" ")}`.trim(), dev);
+}
+
+function headersFor(scriptSrc: string, dev: boolean): Record<string, string> {
   const csp = [
     "default-src 'self'",
     `script-src ${scriptSrc}`,
