@@ -2,8 +2,9 @@ import type { Metadata, Viewport } from "next";
 import type { ReactNode } from "react";
 import "./globals.css";
 
+// No default title: each page renders its own <title> (React puts it in <head>), which a layout
+// title would come before and win over — the board page's title follows the board and the countdown.
 export const metadata: Metadata = {
-  title: "Tessera",
   description: "One shared pixel canvas: pick a colour, place a pixel, see everyone else's live.",
 };
 

@@ -48,15 +48,14 @@ export default function BoardPage() {
     return trackUrl();
   }, [showing]);
 
-  // The tab's title is the board's (the cooldown badge keeps it while playing, with its countdown).
-  useEffect(() => {
-    if (boardStatus === "missing") document.title = "No such board · Tessera";
-    else if (!playing) document.title = pageTitle(0, false, title);
-  }, [boardStatus, playing, title]);
+  // The tab's title is the board's; while playing, the cooldown badge renders it with its countdown.
+  // (A rendered <title> rather than document.title: React keeps it, the layout's default gives way.)
+  const tabTitle = boardStatus === "missing" ? <title>No such board · Tessera</title> : auth !== "authenticated" ? <title>{pageTitle(0, false, title)}</title> : null;
 
   if (boardStatus === "missing") {
     return (
       <main className="welcome">
+        {tabTitle}
         <div className="welcome-mosaic" aria-hidden="true" />
         <div className="welcome-card" role="alert" data-testid="no-board">
           <div className="welcome-brand">
@@ -79,6 +78,7 @@ export default function BoardPage() {
   if (auth === "unreachable") {
     return (
       <main className="welcome">
+        {tabTitle}
         <div className="welcome-mosaic" aria-hidden="true" />
         <div className="welcome-card" role="alert">
           <div className="welcome-brand">
@@ -103,6 +103,7 @@ export default function BoardPage() {
   if (!showing) {
     return (
       <main className="welcome" aria-busy="true">
+        {tabTitle}
         <div className="welcome-mosaic" aria-hidden="true" />
         <div className="splash" role="status">
           <Logo size={48} />
@@ -114,6 +115,7 @@ export default function BoardPage() {
 
   return (
     <div className={`app mode-${playing ? "play" : "watch"}`}>
+      {tabTitle}
       <TopBar />
       <main className="stage">
         <h1 className="sr-only">{title ? `${title}, a Tessera board` : "Tessera, a shared pixel canvas"}</h1>

@@ -53,9 +53,6 @@ export function CooldownIndicator() {
   const remaining = now === 0 ? 0 : Math.max(0, until - now);
 
   const wholeSeconds = Math.ceil(remaining / 1000);
-  useEffect(() => {
-    document.title = pageTitle(wholeSeconds * 1000, readyTitle, boardTitle);
-  }, [wholeSeconds, readyTitle, boardTitle]);
 
   const cooling = remaining > 0;
   const paused = link !== "live" && link !== "connecting";
@@ -81,6 +78,8 @@ export function CooldownIndicator() {
       title={hint}
       style={{ ["--progress" as string]: progress }}
     >
+      {/* The tab's title while playing (React puts it in <head>, before the layout's default). */}
+      <title>{pageTitle(wholeSeconds * 1000, readyTitle, boardTitle)}</title>
       {state === "cooling" ? <TimerIcon /> : state === "ready" ? <CheckIcon /> : null}
       <span className="cooldown-text">{text}</span>
     </div>

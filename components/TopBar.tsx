@@ -36,8 +36,9 @@ function toggleTemplatePanel(): void {
 }
 
 export function TopBar() {
-  const { activeUsers, scope, redis, sidebarOpen, soundOn, notifyOn, watching, link, menuOpen, templateOn, templatePanelOpen, boardId, showCursors } = useTessera(
+  const { activeUsers, scope, redis, sidebarOpen, soundOn, notifyOn, watching, signedIn, link, menuOpen, templateOn, templatePanelOpen, boardId, showCursors } = useTessera(
     useShallow((s) => ({
+      signedIn: s.auth === "authenticated",
       boardId: s.boardId,
       showCursors: s.showCursors,
       activeUsers: s.activeUsers,
@@ -93,12 +94,13 @@ export function TopBar() {
       </div>
 
       <div className="topbar-group topbar-right">
-        {watching ? (
+        {/* Signed in (banned included: the badge says so), the countdown; a visitor, "Join". */}
+        {signedIn ? (
+          <CooldownIndicator />
+        ) : (
           <button type="button" className="btn btn-primary btn-join" data-testid="join-button" onClick={() => openNameForm()}>
             Join
           </button>
-        ) : (
-          <CooldownIndicator />
         )}
         <div className="btn-group" role="group" aria-label="Zoom">
           <button type="button" className="icon-btn" aria-label="Zoom out" title="Zoom out (−)" data-testid="zoom-out" onClick={zoomOut}>

@@ -26,11 +26,9 @@ import { nameProblem } from "@/lib/client/name-check";
 import { Logo } from "@/components/Icons";
 
 export default function BoardsPage() {
-  useEffect(() => {
-    document.title = "Boards · Tessera";
-  }, []);
   return (
     <div className="boards-page">
+      <title>Boards · Tessera</title>
       <header className="boards-top">
         <a className="brand" href="/" aria-label="Tessera: the main board">
           <Logo />
@@ -112,7 +110,7 @@ function BoardList() {
                 <img src={boardPath(b.id, "/canvas.png")} alt="" loading="lazy" decoding="async" width={b.width} height={b.height} />
               </span>
               <span className="board-card-text">
-                <span className="board-card-title" data-testid="board-title">
+                <span className="board-card-title" data-testid="board-name">
                   {boardLabel(b)}
                 </span>
                 <span className="board-card-meta">
@@ -223,7 +221,7 @@ function CreateBoard() {
           {label}
         </label>
         {input}
-        <p id={`board-${f}-message`} className={err ? "field-error" : "field-hint"} data-testid={err ? `board-${f}-error` : undefined} aria-live="polite">
+        <p id={`board-${f}-message`} className={err ? "field-error" : "field-hint"} data-testid={err ? `create-${f}-error` : undefined} aria-live="polite">
           {err ?? hint}
         </p>
       </div>
@@ -231,7 +229,7 @@ function CreateBoard() {
   };
   const inputProps = (f: BoardField) => ({
     id: `board-${f}`,
-    "data-testid": `board-${f}`,
+    "data-testid": `create-${f}`,
     className: "text-input",
     "aria-invalid": shown(f) !== undefined,
     "aria-describedby": `board-${f}-message`,

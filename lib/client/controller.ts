@@ -166,6 +166,16 @@ function setBoard(board: BoardInfo): void {
   watchBoardState(board.state === "frozen");
 }
 
+/** Read the board's description again and take its state. */
+function recheckBoard(): void {
+  getBoard(BOARD_ID).then(
+    (b) => {
+      if (b && getState().board?.state !== b.state) setBoard(b);
+    },
+    () => {},
+  );
+}
+
 let boardStateTimer: ReturnType<typeof setInterval> | null = null;
 
 /**
@@ -180,13 +190,7 @@ function watchBoardState(frozen: boolean): void {
   }
   if (boardStateTimer !== null) return;
   boardStateTimer = setInterval(() => {
-    if (document.visibilityState !== "visible") return;
-    getBoard(BOARD_ID).then(
-      (b) => {
-        if (b && getState().board?.state !== b.state) setBoard(b);
-      },
-      () => {},
-    );
+    if (document.visibilityState === "visible") recheckBoard();
   }, BOARD_STATE_POLL_MS);
 }
 
@@ -264,7 +268,17 @@ function onEvent(e: ConnectionEvent): void {
       const m = e.message;
       const s = getState();
       const paletteChanged = m.palette.length !== s.palette.length || m.palette.some((c, i) => c !== s.palette[i]);
-      if (m.board && typeof m.board === "object") setBoard(m.board);
+      if (m.board && typeof m.board === "object") {
+        const known = getState().board;
+        if (known?.state === "frozen" && m.board.state !== "frozen") {
+          // We saw the board frozen (its description, or a reject) and this welcome says open: ask
+          // the board itself before placing is offered again, whichever of the two is older.
+          setBoard({ ...m.board, state: "frozen" });
+          recheckBoard();
+        } else {
+          setBoard(m.board);
+        }
+      }
       setState({
         user: m.user,
         cooldownMs: m.cooldownMs,
