@@ -3,6 +3,7 @@
 // Runs on its own server so that nobody else's tabs are counted.
 
 import { expect, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
+import { nameTag } from "../lib/names";
 import { join } from "./helpers";
 import { startServerPatiently } from "./fixtures";
 import type { TesseraServer } from "./server-process";
@@ -30,23 +31,28 @@ async function person(browser: Browser, name: string): Promise<Page> {
   return page;
 }
 
-/** The page's list shows exactly `names` (in any order) and the count says how many. */
+/** The page's list shows exactly `names` (in any order), each with its tag, and the count says how many. */
 async function expectPeople(page: Page, names: string[]): Promise<void> {
-  const items = page.getByTestId("user-list").locator("li");
+  const items = page.getByTestId("user-list").locator("li .user-name");
   await expect.poll(async () => (await items.allInnerTexts()).map((t) => t.trim()).sort()).toEqual([...names].sort());
   await expect(page.getByTestId("online-count")).toHaveText(String(names.length));
+  const tags = await page.getByTestId("user-list").locator("li").evaluateAll((lis) => lis.map((li) => [li.getAttribute("data-user-id"), li.querySelector(".name-tag")?.textContent]));
+  for (const [id, tag] of tags) expect(tag).toBe(`#${nameTag(id!)}`);
 }
+
+/** The entry marked "you" (its name). */
+const me = (page: Page) => page.getByTestId("user-list").locator("li.is-me .user-name");
 
 test("the list and the count follow people joining and leaving", async ({ browser }) => {
   const ann = await person(browser, "Ann");
   await expectPeople(ann, ["Ann"]);
   // Your own entry is marked (and listed first).
-  await expect(ann.getByTestId("user-list").locator("li.is-me")).toHaveText("Ann");
+  await expect(me(ann)).toHaveText("Ann");
 
   const ben = await person(browser, "Ben");
   for (const p of [ann, ben]) await expectPeople(p, ["Ann", "Ben"]);
-  await expect(ben.getByTestId("user-list").locator("li.is-me")).toHaveText("Ben");
-  await expect(ben.getByTestId("user-list").locator("li").first()).toHaveText("Ben");
+  await expect(me(ben)).toHaveText("Ben");
+  await expect(ben.getByTestId("user-list").locator("li .user-name").first()).toHaveText("Ben");
 
   const cat = await person(browser, "Cat");
   for (const p of [ann, ben, cat]) await expectPeople(p, ["Ann", "Ben", "Cat"]);
@@ -83,7 +89,7 @@ test("changing your name signs you in again under it, and everyone sees the new 
   await expect(dan.getByTestId("my-name")).toHaveText("Danny");
   await expect(dan.getByTestId("connection-status")).toHaveAttribute("data-state", "live");
   for (const p of [dan, eve]) await expectPeople(p, ["Danny", "Eve"]);
-  await expect(dan.getByTestId("user-list").locator("li.is-me")).toHaveText("Danny");
+  await expect(me(dan)).toHaveText("Danny");
 
   // The new name is the session now: a reload keeps it.
   await dan.reload();
@@ -95,4 +101,15 @@ test("changing your name signs you in again under it, and everyone sees the new 
   await dan.getByTestId("rename-submit").click();
   await expect(dan.getByTestId("rename-form").getByRole("alert")).toBeVisible();
   await expectPeople(eve, ["Danny", "Eve"]);
+});
+
+test("two people with the same name: only you are marked, by id, and their tags differ", async ({ browser }) => {
+  const a = await person(browser, "Sam");
+  const b = await person(browser, "Sam");
+  for (const p of [a, b]) await expectPeople(p, ["Sam", "Sam"]);
+  for (const p of [a, b]) await expect(me(p)).toHaveCount(1);
+  const ids = await Promise.all([a, b].map((p) => p.getByTestId("user-list").locator("li.is-me").getAttribute("data-user-id")));
+  expect(ids[0]).not.toBe(ids[1]);
+  const tags = await a.getByTestId("user-list").locator("li .name-tag").allInnerTexts();
+  expect(new Set(tags).size).toBe(2);
 });
