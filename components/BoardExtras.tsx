@@ -1,5 +1,5 @@
 "use client";
-// The board page's extra tools, mounted once inside the stage: a small tool bar (timelapse,
+// The board page's extra tools, mounted once inside the stage: a small tool bar (timelapse, stats,
 // moderation), the history of the inspected pixel, and — loaded only when opened — the
 // moderation panel and the timelapse, so they cost nothing to a visitor who never opens them.
 
@@ -14,6 +14,11 @@ import { PixelHistory } from "./PixelHistory";
 
 const ModPanel = dynamic(() => import("./ModPanel").then((m) => m.ModPanel), { ssr: false });
 const Timelapse = dynamic(() => import("./Timelapse").then((m) => m.Timelapse), { ssr: false });
+
+/** The stats page of a board: `/stats` for main, `/b/{id}/stats` for the others. */
+function statsHref(board: string): string {
+  return board === "main" ? "/stats" : `/b/${encodeURIComponent(board)}/stats`;
+}
 
 export function BoardExtras({ board }: { board: string }) {
   const userId = useTessera((s) => s.user?.id ?? null);
@@ -65,6 +70,9 @@ export function BoardExtras({ board }: { board: string }) {
         >
           <ClockIcon /> <span className="extras-label">Timelapse</span>
         </button>
+        <a className="btn btn-small extras-btn" data-testid="stats-link" href={statsHref(board)} aria-label="Stats">
+          <ChartIcon /> <span className="extras-label">Stats</span>
+        </a>
         {moderator && (
           <button
             type="button"
@@ -89,6 +97,12 @@ const ClockIcon = () => (
   <svg width="16" height="16" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" aria-hidden="true">
     <circle cx="12" cy="12" r="9" />
     <path d="M12 7v5l3 2" />
+  </svg>
+);
+
+const ChartIcon = () => (
+  <svg width="16" height="16" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" aria-hidden="true">
+    <path d="M4 20V10M10 20V4M16 20v-7M22 20H2" />
   </svg>
 );
 
