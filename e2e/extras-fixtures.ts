@@ -13,7 +13,7 @@ import { apiSession, putPixel, type TesseraServer } from "./server-process";
 export { expect } from "@playwright/test";
 
 /** ADMIN_TOKEN of these servers (SPEC §12: at least 32 characters). */
-export const ADMIN_TOKEN = "e2e-extras-admin-token-0123456789abcdef";
+const ADMIN_TOKEN = "e2e-extras-admin-token-0123456789abcdef";
 
 interface Fixtures {
   /** A new browser context (own cookie jar = own user) that joined under `name` and is live. */

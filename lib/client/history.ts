@@ -9,7 +9,7 @@ import { boardPath, query, requestJson } from "./extras-http";
 // ------------------------------------------------------------------ one pixel's history
 
 /** Placements listed in the pixel details (newest first). */
-export const PIXEL_HISTORY_SHOWN = Math.min(8, PIXEL_HISTORY_MAX_LIMIT);
+const PIXEL_HISTORY_SHOWN = Math.min(8, PIXEL_HISTORY_MAX_LIMIT);
 
 export interface PixelPlacement {
   seq: number;

@@ -61,7 +61,7 @@ export interface ModLogEntry {
 }
 
 /** Audit log entries shown per page. */
-export const MOD_LOG_PAGE = Math.min(20, MOD_LOG_MAX_LIMIT);
+const MOD_LOG_PAGE = Math.min(20, MOD_LOG_MAX_LIMIT);
 
 /** One page of the audit log, newest first; `next` is the `after` of the following page. */
 export async function getModLog(board: string, after: string | null, limit = MOD_LOG_PAGE): Promise<{ entries: ModLogEntry[]; next: string | null }> {

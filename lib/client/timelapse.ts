@@ -169,7 +169,7 @@ export class TimeMap {
 }
 
 /** Seqs whose times are asked for when the timelapse opens. */
-export const TIME_SAMPLES = 48;
+const TIME_SAMPLES = 48;
 /** Time questions in flight at once while sampling. */
 const SAMPLE_CONCURRENCY = 6;
 
