@@ -4,13 +4,14 @@
 //
 // The live board is left alone: it keeps receiving and drawing placements on its own canvas
 // underneath; the past is drawn on a second canvas with the same transform (so pan and zoom
-// follow the view), which takes the pointer — dragging pans, the wheel zooms, a click places
-// nothing. Closing the timelapse removes the layer and the live board is simply visible again.
-// Frames come from lib/client/timelapse.ts's Replayer (snapshot + replayed placement pages).
+// follow the view), which takes the pointer — dragging pans, the wheel and a pinch zoom, a
+// click places nothing. Closing the timelapse removes the layer: the live board shows again as it
+// is now, having missed nothing. Frames come from lib/client/timelapse.ts's Replayer (a snapshot
+// plus replayed placement pages).
 
-import { useCallback, useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from "react";
+import { useCallback, useEffect, useId, useMemo, useRef, useState, type KeyboardEvent, type PointerEvent as ReactPointerEvent } from "react";
 import { createPortal } from "react-dom";
-import { panBy } from "@/lib/client/controller";
+import { panBy, zoomBy } from "@/lib/client/controller";
 import { useExtras } from "@/lib/client/extras-store";
 import { boardPath, errorText, query } from "@/lib/client/extras-http";
 import { formatAbsolute } from "@/lib/client/format";
@@ -407,11 +408,33 @@ function timeLabel(pos: number, player: Player): string {
 function TimelapseLayer({ player }: { player: Player }) {
   const view = useTessera((s) => s.view);
   const [host, setHost] = useState<HTMLElement | null>(null);
-  const drag = useRef<{ id: number; x: number; y: number } | null>(null);
+  // Pointers down on the layer (client coordinates): one drags the view, two pinch it.
+  const pointers = useRef(new Map<number, { x: number; y: number }>());
   // One stable ref callback: a new one per render would detach and reattach (and redraw) the layer.
   const attach = useCallback((el: HTMLCanvasElement | null) => player.attach(el), [player]);
 
   useEffect(() => setHost(document.querySelector<HTMLElement>('[data-testid="viewport"]')), []);
+
+  const move = (e: ReactPointerEvent<HTMLCanvasElement>) => {
+    const ps = pointers.current;
+    const p = ps.get(e.pointerId);
+    if (!p || !host) return;
+    if (ps.size === 1) {
+      panBy(e.clientX - p.x, e.clientY - p.y);
+    } else if (ps.size === 2) {
+      const [a, b] = [...ps.values()];
+      const before = { mid: { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 }, dist: Math.hypot(a.x - b.x, a.y - b.y) };
+      ps.set(e.pointerId, { x: e.clientX, y: e.clientY });
+      const [c, d] = [...ps.values()];
+      const mid = { x: (c.x + d.x) / 2, y: (c.y + d.y) / 2 };
+      const r = host.getBoundingClientRect();
+      if (before.dist > 0) zoomBy(Math.hypot(c.x - d.x, c.y - d.y) / before.dist, mid.x - r.left, mid.y - r.top);
+      panBy(mid.x - before.mid.x, mid.y - before.mid.y);
+      return;
+    }
+    ps.set(e.pointerId, { x: e.clientX, y: e.clientY });
+  };
+  const up = (e: ReactPointerEvent<HTMLCanvasElement>) => pointers.current.delete(e.pointerId);
 
   if (!host || !view) return null;
   return createPortal(
@@ -429,17 +452,13 @@ function TimelapseLayer({ player }: { player: Player }) {
         imageRendering: view.zoom < 1 ? "auto" : undefined,
       }}
       onPointerDown={(e) => {
+        if (e.pointerType === "mouse" && e.button !== 0) return;
         e.currentTarget.setPointerCapture(e.pointerId);
-        drag.current = { id: e.pointerId, x: e.clientX, y: e.clientY };
+        pointers.current.set(e.pointerId, { x: e.clientX, y: e.clientY });
       }}
-      onPointerMove={(e) => {
-        const d = drag.current;
-        if (!d || d.id !== e.pointerId) return;
-        panBy(e.clientX - d.x, e.clientY - d.y);
-        drag.current = { id: d.id, x: e.clientX, y: e.clientY };
-      }}
-      onPointerUp={() => (drag.current = null)}
-      onPointerCancel={() => (drag.current = null)}
+      onPointerMove={move}
+      onPointerUp={up}
+      onPointerCancel={up}
     />,
     host,
   );

@@ -5,7 +5,7 @@
 
 import { PALETTE } from "../lib/palette";
 import { apiUser, boardAt, canvasIndices, differences, expect, seriousViolations, test } from "./extras-fixtures";
-import { clickOnce, drawnColor, shownIndex, type TesseraDebug } from "./helpers";
+import { boardBox, clickOnce, drawnColor, shownIndex, type TesseraDebug } from "./helpers";
 
 const LAYER = '[data-testid="timelapse-layer"]';
 const ROOT = '[data-testid="timelapse"]';
@@ -79,6 +79,19 @@ test("the timelapse plays the history, and each frame is the board at the seq it
   expect(await page.evaluate(() => (window as unknown as TesseraDebug).__tessera.pending)).toBe(0);
   expect(await shownIndex(page, 30, 45)).toBe(0);
   await expect(tl).toHaveAttribute("data-seq", String(shownSeq));
+  expect(await currentSeq(app.url)).toBe(before);
+
+  // Dragging the past pans the view, and the past stays exactly over the board.
+  const before0 = await boardBox(page);
+  await page.mouse.move(400, 400);
+  await page.mouse.down();
+  await page.mouse.move(440, 430, { steps: 3 });
+  await page.mouse.move(480, 460, { steps: 3 });
+  await page.mouse.up();
+  const after0 = await boardBox(page);
+  expect(after0.x - before0.x).toBeCloseTo(80, 0);
+  expect(after0.y - before0.y).toBeCloseTo(60, 0);
+  expect(await page.locator(LAYER).boundingBox()).toEqual(after0);
   expect(await currentSeq(app.url)).toBe(before);
 
   // The GIF of the whole history.
