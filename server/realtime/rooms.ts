@@ -240,13 +240,13 @@ export class Rooms implements PlacementSink {
     h.dropTimer.unref();
   }
 
-  private async drop(h: Held): Promise<void> {
+  private async drop(h: Held, why = "no followers here"): Promise<void> {
     if (this.held.get(h.room.id) !== h) return;
     this.held.delete(h.room.id);
     h.room.close();
     await h.convergence.stop();
     await Promise.allSettled(h.unfollow.map((u) => u()));
-    this.d.log.info({ board: h.room.id }, "board dropped: no followers here");
+    this.d.log.info({ board: h.room.id }, `board dropped: ${why}`);
   }
 
   /** Flush every room's pending frame (graceful shutdown, after the last commits). */
@@ -259,6 +259,6 @@ export class Rooms implements PlacementSink {
     await Promise.allSettled(this.loading.values());
     const all = [...this.held.values()];
     for (const h of all) this.cancelDrop(h);
-    await Promise.all(all.map((h) => this.drop(h)));
+    await Promise.all(all.map((h) => this.drop(h, "shutting down")));
   }
 }
