@@ -415,7 +415,7 @@ async function main(): Promise<void> {
       }
       if (ONLY.includes(4)) {
         log("scenario 4: painting a 1000×1000 picture into the database (1,000,000 placements)");
-        await paintBoard(dbUrl);
+        await fillPlacements(dbUrl, BOARD_SIDE * BOARD_SIDE, { users: 1, picture: true, append: true });
         const d = await startReplica("replica-d");
         replicas.push(d);
         servers = [d];
@@ -804,29 +804,6 @@ async function outage(workers: WorkerPool, redis: RedisProcess, replicas: Server
   return r;
 }
 
-/** Fill the board: 1,000,000 placements (every pixel once) of blocky regions with 10 % random noise. */
-async function paintBoard(dbUrl: string): Promise<void> {
-  const c = new pg.Client({ connectionString: dbUrl });
-  await c.connect();
-  try {
-    const { rows } = await c.query<{ seq: string }>("select seq from canvas_meta where id = 1");
-    const base = Number(rows[0].seq);
-    const n = BOARD_SIDE * BOARD_SIDE;
-    await c.query(
-      `insert into placements (seq, x, y, color, user_id, placed_at)
-       select $1::bigint + s, p % ${BOARD_SIDE}, p / ${BOARD_SIDE},
-              case when (hashint4(s::int) & 2147483647) % 10 = 0 then (hashint4(-s::int) & 2147483647) % 32
-                   else ((p % ${BOARD_SIDE}) / 40 + (p / ${BOARD_SIDE}) / 25) % 32 end,
-              'bench-painter', 0
-       from (select s, (s * 7919) % ${n} as p from generate_series(1::bigint, ${n}) as s) q`,
-      [base],
-    );
-    await c.query("update canvas_meta set seq = $1 where id = 1", [base + n]);
-  } finally {
-    await c.end();
-  }
-}
-
 /** One GET with node:http (no decompression): time to headers and to the last byte, bytes on the wire. */
 function timedGet(url: string, headers: Record<string, string>): Promise<{ ms: number; ttfbMs: number; bytes: number; status: number; seq: number; encoding: string | null }> {
   return new Promise((resolve, reject) => {
@@ -1081,26 +1058,31 @@ async function connectAllCrowd(workers: WorkerPool, replicas: ServerProcess[], c
   return { clients: opened, ms, failed };
 }
 
-// ---------------------------------------------------------------- 7: start-up
+// ---------------------------------------------------------------- filling the database (4, 7) and 7: start-up
 
 /**
- * Fill the database with `n` placements by `users` users, generated inside PostgreSQL (one
- * INSERT … SELECT over generate_series): random x, y over the board, random colours, increasing
- * times. Replaces whatever history was there. The only place that knows the schema:
- *  - today's: placements(seq, x, y, color, user_id, placed_at), the counter in canvas_meta(id = 1), users;
- *  - revision 2 (docs/DESIGN-R2.md "Data model"), recognised by its `boards` table: placements gain
- *    board_id = 'main' (PK board_id, seq), the counter is boards.seq of 'main', cooldowns live in
- *    board_users, and snapshots of the history are dropped with it.
+ * Add `n` placements to the main board, generated inside PostgreSQL (one INSERT … SELECT over
+ * generate_series), by `users` users, with increasing times. Random x, y and colours over the board
+ * (scenario 7), or with `picture` every pixel once, as blocky regions with 10 % noise (scenario 4).
+ * `append` keeps the history and continues its seqs; otherwise it replaces the board's history.
+ * The only code that knows the schema:
+ *  - before revision 2: placements(seq, x, y, color, user_id, placed_at), the counter in
+ *    canvas_meta(id = 1), cooldowns in users.last_placed_at;
+ *  - revision 2 (docs/ARCHITECTURE.md, data model), recognised by its `boards` table: placements
+ *    gain board_id = 'main' (PK board_id, seq), the counter is boards.seq of 'main', cooldowns and
+ *    counts live in board_users, and the board's snapshots go with its history.
  */
-async function fillPlacements(dbUrl: string, n: number, users: number): Promise<void> {
+async function fillPlacements(dbUrl: string, n: number, opts: { users: number; picture?: boolean; append?: boolean }): Promise<void> {
   const c = new pg.Client({ connectionString: dbUrl });
   await c.connect();
   try {
     const { rows } = await c.query<{ boards: string | null; snapshots: string | null }>("select to_regclass('public.boards')::text as boards, to_regclass('public.snapshots')::text as snapshots");
     const r2 = rows[0].boards !== null;
+    const counter = r2 ? "select seq from boards where id = 'main'" : "select seq from canvas_meta where id = 1";
     const t0 = Date.now() - n; // one placement per ms, ending now
     await c.query("begin");
     await c.query("set local maintenance_work_mem = '512MB'");
+    const base = opts.append ? Number((await c.query<{ seq: string }>(counter + " for update")).rows[0].seq) : 0;
     // Secondary indexes are dropped and rebuilt around the insert (a sorted build instead of
     // 10,000,000 random B-tree inserts); their definitions come from the catalogue, whatever the schema.
     const indexes = (
@@ -1110,24 +1092,35 @@ async function fillPlacements(dbUrl: string, n: number, users: number): Promise<
       )
     ).rows;
     for (const ix of indexes) await c.query(`drop index "${ix.name}"`);
-    await c.query(`insert into users (id, name, created_at) select 'fill-' || i, 'filler ' || i, ${t0} from generate_series(1, ${users}) i on conflict (id) do nothing`);
-    // The benchmark's database holds only `main`; with other boards only main's rows would go.
+    await c.query(`insert into users (id, name, created_at) select 'fill-' || i, 'filler ' || i, ${t0} from generate_series(1, ${opts.users}) i on conflict (id) do nothing`);
+    // The benchmark's databases hold only `main`; with other boards only main's rows would go.
     const others = r2 ? Number((await c.query<{ n: string }>("select count(*) as n from boards where id <> 'main'")).rows[0].n) : 0;
-    await c.query(others > 0 ? "delete from placements where board_id = 'main'" : "truncate placements");
-    if (rows[0].snapshots !== null) await c.query(others > 0 ? "delete from snapshots where board_id = 'main'" : "truncate snapshots");
-    const randomUser = `'fill-' || (1 + floor(random() * ${users}))::int`;
-    const xyc = `floor(random() * ${BOARD_SIDE})::int, floor(random() * ${BOARD_SIDE})::int, floor(random() * 32)::int`;
+    if (!opts.append) {
+      await c.query(others > 0 ? "delete from placements where board_id = 'main'" : "truncate placements");
+      if (rows[0].snapshots !== null) await c.query(others > 0 ? "delete from snapshots where board_id = 'main'" : "truncate snapshots");
+      if (r2) await c.query(others > 0 ? "delete from board_users where board_id = 'main'" : "truncate board_users");
+    }
+    const side = BOARD_SIDE;
+    const rowsSql = opts.picture
+      ? `select s, p % ${side} as x, p / ${side} as y,
+                case when (hashint4(s::int) & 2147483647) % 10 = 0 then (hashint4(-s::int) & 2147483647) % 32
+                     else ((p % ${side}) / 40 + (p / ${side}) / 25) % 32 end as color,
+                'fill-' || (1 + (hashint4(s::int + 7) & 2147483647) % ${opts.users}) as user_id
+         from (select s, (s * 7919) % ${side * side} as p from generate_series(1::bigint, ${n}) as s) q`
+      : `select s, floor(random() * ${side})::int as x, floor(random() * ${side})::int as y, floor(random() * 32)::int as color,
+                'fill-' || (1 + floor(random() * ${opts.users}))::int as user_id
+         from generate_series(1::bigint, ${n}) as s`;
     if (r2) {
-      await c.query(`insert into placements (board_id, seq, x, y, color, user_id, placed_at) select 'main', s, ${xyc}, ${randomUser}, ${t0} + s from generate_series(1, ${n}) s`);
-      await c.query(`update boards set seq = ${n} where id = 'main'`);
-      await c.query(others > 0 ? "delete from board_users where board_id = 'main'" : "truncate board_users");
+      await c.query(`insert into placements (board_id, seq, x, y, color, user_id, placed_at) select 'main', ${base} + s, x, y, color, user_id, ${t0} + s from (${rowsSql}) g`);
+      await c.query(`update boards set seq = ${base + n} where id = 'main'`);
       await c.query(
-        `insert into board_users (board_id, user_id, last_placed_at, placements)
-         select 'main', user_id, max(placed_at), count(*) from placements where board_id = 'main' group by user_id`,
+        `insert into board_users as bu (board_id, user_id, last_placed_at, placements)
+         select 'main', user_id, max(placed_at), count(*) from placements where board_id = 'main' and seq > ${base} group by user_id
+         on conflict (board_id, user_id) do update set last_placed_at = greatest(bu.last_placed_at, excluded.last_placed_at), placements = bu.placements + excluded.placements`,
       );
     } else {
-      await c.query(`insert into placements (seq, x, y, color, user_id, placed_at) select s, ${xyc}, ${randomUser}, ${t0} + s from generate_series(1, ${n}) s`);
-      await c.query(`update canvas_meta set seq = ${n} where id = 1`);
+      await c.query(`insert into placements (seq, x, y, color, user_id, placed_at) select ${base} + s, x, y, color, user_id, ${t0} + s from (${rowsSql}) g`);
+      await c.query(`update canvas_meta set seq = ${base + n} where id = 1`);
       await c.query(`update users set last_placed_at = ${t0 + n} where id like 'fill-%'`);
     }
     for (const ix of indexes) await c.query(ix.def);
@@ -1176,7 +1169,7 @@ async function startupScenario(dbUrl: string, start: (name: string) => Promise<S
   for (const n of P.startup) {
     log(`  filling ${n.toLocaleString("en-US")} placements`);
     const f0 = performance.now();
-    await fillPlacements(dbUrl, n, P.startupUsers);
+    await fillPlacements(dbUrl, n, { users: P.startupUsers });
     const fillSeconds = round((performance.now() - f0) / 1000, 1);
     log(`  filled in ${fillSeconds} s`);
     const first = await start(`replica-s${n}`);
