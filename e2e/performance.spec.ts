@@ -3,7 +3,10 @@
 //      `tessera:board-shown` performance mark), on a board with ~20k placed pixels;
 //  (b) frame rate while 5,000 placements from other users arrive within one second — also with a
 //      1000×1000 template overlay on in "only mismatched pixels" mode (every burst pixel then
-//      updates the template layer too).
+//      updates the template layer too);
+//  (c) frame rate while 100 other people's cursors move in view, each at 10 moves a second (SPEC
+//      §11), and what placing them costs the main thread — checking that the board itself is never
+//      redrawn for a cursor.
 // The figures are printed and attached as annotations; only correctness is asserted (every burst
 // pixel drawn, board equal to the server's) — timing depends on the machine, so it is reported,
 // never asserted. Recorded results: docs/UI-PERFORMANCE.md.
@@ -11,6 +14,7 @@
 import { expect, test, type Page } from "@playwright/test";
 import { PALETTE } from "../lib/palette";
 import { encodeIndexedPng } from "../server/canvas/png";
+import { circleCursors, closeBots, connectBot } from "./bots";
 import { placeSpread, randomPlacements, WsPlacer } from "./placer";
 import { startServerPatiently } from "./fixtures";
 import { apiSession, type TesseraServer } from "./server-process";
@@ -250,3 +254,90 @@ for (const [n, scenario] of scenarios.entries()) {
     expect(check.differ).toBe(0);
   });
 }
+
+const CURSORS = 100;
+const CURSOR_MOVES_PER_S = 10;
+const CURSOR_MEASURE_MS = 5_000;
+
+test(`frame rate with ${CURSORS} moving cursors in view`, async ({ browser }) => {
+  test.setTimeout(120_000);
+  const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 } });
+  await context.addCookies([{ ...cookie, url: server.url }]);
+  const page = await context.newPage();
+  await page.goto("/");
+  await boardShownAt(page);
+  await expect(page.getByTestId("connection-status")).toHaveAttribute("data-state", "live");
+
+  /** Animation frames for `ms`: the frame rate, longest frame and frames over 33.3 ms. */
+  const frameRate = async (ms: number) => {
+    const frames = await page.evaluate(
+      (d) =>
+        new Promise<number[]>((resolve) => {
+          const out: number[] = [];
+          const loop = (now: number) => {
+            out.push(now);
+            if (now - out[0] < d) requestAnimationFrame(loop);
+            else resolve(out);
+          };
+          requestAnimationFrame(loop);
+        }),
+      ms,
+    );
+    const deltas = frames.slice(1).map((f, i) => f - frames[i]);
+    const span = frames[frames.length - 1] - frames[0];
+    return `${((deltas.length * 1000) / span).toFixed(1)} fps over ${Math.round(span)} ms; longest frame ${Math.max(...deltas).toFixed(1)} ms; frames over 33.3 ms: ${deltas.filter((d) => d > 1000 / 30).length}`;
+  };
+  // The same page with nothing moving, for comparison (the machine's own pace).
+  report(`no cursors (same page, idle): frame rate`, await frameRate(CURSOR_MEASURE_MS));
+
+  // 100 people, each with a socket on the board, moving their pointers in small circles.
+  const bots = [];
+  for (let i = 0; i < CURSORS; i += 10) {
+    bots.push(...(await Promise.all(Array.from({ length: 10 }, async (_, k) => connectBot(server.url, "main", await apiSession(server.url, `Mover ${i + k}`))))));
+  }
+  const stop = circleCursors(bots, W, H, CURSOR_MOVES_PER_S);
+  try {
+    // Every cursor is drawn (the server sends at most 50 a frame, so the first ones come in two ticks).
+    await expect
+      .poll(() => page.evaluate(() => (window as unknown as { __tessera: { cursors: string[] } }).__tessera.cursors.length), { timeout: 20_000 })
+      .toBe(CURSORS);
+    type Stats = { frames?: number; flushes?: number; totalMs: number; maxMs: number };
+    const result = await page.evaluate(async (ms) => {
+      const t = (window as unknown as {
+        __tessera: { resetRenderStats(): void; resetCursorStats(): void; renderStats: Stats; cursorStats: Stats };
+      }).__tessera;
+      t.resetRenderStats();
+      t.resetCursorStats();
+      const frames: number[] = [];
+      await new Promise<void>((resolve) => {
+        const start = performance.now();
+        const loop = (now: number) => {
+          frames.push(now);
+          if (now - start < ms) requestAnimationFrame(loop);
+          else resolve();
+        };
+        requestAnimationFrame(loop);
+      });
+      return { frames, board: t.renderStats, cursors: t.cursorStats, shown: document.querySelectorAll('[data-testid^="cursor-"].cursor').length };
+    }, CURSOR_MEASURE_MS);
+    const deltas = result.frames.slice(1).map((f, i) => f - result.frames[i]);
+    const span = result.frames[result.frames.length - 1] - result.frames[0];
+    const fps = (deltas.length * 1000) / span;
+    report(
+      `${CURSORS} cursors moving in view (${CURSOR_MOVES_PER_S} moves/s each): frame rate`,
+      `${fps.toFixed(1)} fps over ${Math.round(span)} ms; longest frame ${Math.max(...deltas).toFixed(1)} ms; frames over 33.3 ms: ${deltas.filter((d) => d > 1000 / 30).length}`,
+    );
+    report(
+      `${CURSORS} cursors moving in view: cursor layer's cost`,
+      `${result.cursors.frames} frames, ${result.cursors.totalMs.toFixed(1)} ms in total (${(result.cursors.totalMs / Math.max(1, result.cursors.frames ?? 0)).toFixed(2)} ms a frame), longest ${result.cursors.maxMs.toFixed(2)} ms (main thread)`,
+    );
+    // The cursors are on their own layer: the board canvas is not drawn once for them.
+    expect(result.board.flushes).toBe(0);
+    expect(result.shown).toBe(CURSORS);
+    expect(result.cursors.frames).toBeGreaterThan(0);
+  } finally {
+    stop();
+    closeBots(bots);
+    await context.close();
+  }
+});
