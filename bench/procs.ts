@@ -51,6 +51,11 @@ export class ServerProcess {
     return this.proc?.pid ?? -1;
   }
 
+  /** False once the process exited by itself (a crash); see the log file. */
+  get running(): boolean {
+    return this.proc !== null && this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
   async start(): Promise<void> {
     const log = fs.openSync(this.logFile, "a");
     const t0 = performance.now();

@@ -28,7 +28,7 @@ export function markdownTables(r: Results): string {
       const clients = st.complete + st.incomplete;
       const delta = st.p50 !== null && c.p50 !== null ? `${st.p50 - c.p50 >= 0 ? "+" : ""}${st.p50 - c.p50}` : "–";
       lines.push(
-        `| ${fmt(st.rate)} | ${fmt(st.acked)} | ${fmt(st.complete)} / ${fmt(clients)}${st.closed ? ` (${st.closed} dropped)` : ""} | ${fmt(st.missing)}${st.duplicates ? ` (+${fmt(st.duplicates)} dup)` : ""}${st.seqMismatch ? ` ⚠ ${st.seqMismatch}` : ""} | ${fmt(st.p50)} | ${delta} | ${fmt(st.p99)} | ${fmt(st.max)} | ${fmt(st.ackP50)} / ${fmt(st.ackP99)} | ${st.framesPerS === null ? "–" : `${fmt(st.framesPerS)} · ${fmt(st.hubWaitMs)}`} | ${st.cpu.server} | ${st.cpu.redis} | ${st.cpu.postgres} | ${st.cpu.generator} | ${st.cpu.other} | ${st.serverRssMb.join(" + ")} | ${st.pass ? "✓" : "✗"} |`,
+        `| ${fmt(st.rate)} | ${fmt(st.acked)} | ${fmt(st.complete)} / ${fmt(clients)}${st.closed ? ` (${st.closed} dropped)` : ""} | ${fmt(st.missing)}${st.duplicates ? ` (+${fmt(st.duplicates)} dup)` : ""}${st.seqMismatch ? ` ⚠ ${st.seqMismatch}` : ""}${st.exited?.length ? ` ⚠ ${st.exited.join(", ")} exited` : ""} | ${fmt(st.p50)} | ${delta} | ${fmt(st.p99)} | ${fmt(st.max)} | ${fmt(st.ackP50)} / ${fmt(st.ackP99)} | ${st.framesPerS === null ? "–" : `${fmt(st.framesPerS)} · ${fmt(st.hubWaitMs)}`} | ${st.cpu.server} | ${st.cpu.redis} | ${st.cpu.postgres} | ${st.cpu.generator} | ${st.cpu.other} | ${st.serverRssMb.join(" + ")} | ${st.pass ? "✓" : "✗"} |`,
       );
     }
     lines.push("");

@@ -168,6 +168,8 @@ export interface SweepStep {
   sampled: number;
   /** Seqs the step committed (last − first + 1) when they do not match the acks (null when they do). */
   seqMismatch: string | null;
+  /** Server processes that had exited (crashed) by the end of the step. */
+  exited: string[];
   /**
    * From the replicas' /metrics (Tessera only): PIXELS frames flushed per second (all replicas; each
    * goes to every local client) and the mean time the oldest record of a frame waited in the hub.
@@ -672,7 +674,7 @@ async function sweep(target: string, workers: WorkerPool, state: SweepState, met
     const d = o.delivery;
     const loss = d.expected > 0 ? d.missing / d.expected : 0;
     const s = o.latency;
-    const pass = d.missing === 0 && d.closed === 0 && o.rejected === 0 && o.acked === o.sent && o.seqMismatch === null && s.p99 !== null && s.p99 <= P.p99TargetMs;
+    const pass = servers().every((x) => x.running) && d.missing === 0 && d.closed === 0 && o.rejected === 0 && o.acked === o.sent && o.seqMismatch === null && s.p99 !== null && s.p99 <= P.p99TargetMs;
     const step: SweepStep = {
       rate,
       sent: o.sent,
@@ -690,6 +692,9 @@ async function sweep(target: string, workers: WorkerPool, state: SweepState, met
       closed: d.closed,
       sampled: d.sampled,
       seqMismatch: o.seqMismatch,
+      exited: servers()
+        .filter((x) => !x.running)
+        .map((x) => x.name),
       framesPerS: hub0 && hub1 ? Math.round(frames / (P.stepMs / 1000)) : null,
       hubWaitMs: hub0 && hub1 && frames > 0 ? round(((hub1.sum - hub0.sum) * 1000) / frames, 1) : null,
       p50: s.p50,
@@ -716,11 +721,15 @@ async function sweep(target: string, workers: WorkerPool, state: SweepState, met
     retried = false;
     result.steps.push(step);
     log(
-      `  ${target} @ ${rate}/s: acked ${o.acked}/${o.sent}, ${d.complete}/${d.complete + d.incomplete} clients complete (missing ${d.missing}, duplicates ${d.duplicates}${o.seqMismatch ? `, ${o.seqMismatch}` : ""}), ` +
+      `  ${target} @ ${rate}/s: ${step.exited.length ? `${step.exited.join(", ")} EXITED (see its log), ` : ""}acked ${o.acked}/${o.sent}, ${d.complete}/${d.complete + d.incomplete} clients complete (missing ${d.missing}, duplicates ${d.duplicates}${o.seqMismatch ? `, ${o.seqMismatch}` : ""}), ` +
         `p50 ${s.p50} p99 ${s.p99} max ${s.max} ms over ${d.sampled} sampled clients (ack p50 ${o.ack.p50} p99 ${o.ack.p99}; hub: ${step.framesPerS ?? "–"} frames/s, oldest record waited ${step.hubWaitMs ?? "–"} ms on average), cpu ${JSON.stringify(cpu)} ${pass ? "PASS" : "FAIL"}`,
     );
     // Only a saturated step (loss, drops, unanswered placements or p99 over a second) counts
     // towards giving up: a p99 just over the bound at a low rate says more about the machine.
+    if (step.exited.length > 0) {
+      log(`  ${target}: ${step.exited.join(", ")} exited; not pushing further`);
+      break;
+    }
     const saturated = !pass && (d.missing > 0 || d.closed > 0 || o.acked < o.sent || (s.p99 ?? 0) > 1_000);
     if (pass) {
       result.bestRate = Math.max(result.bestRate, rate);
