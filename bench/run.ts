@@ -94,17 +94,17 @@ const P = {
   /** Sweep clients open at this pace in total (interleaved over the processes). */
   connectPerS: 1_000,
   rates: numbers("rates") ?? (QUICK ? [10, 25, 100, 500, 1_000, 5_000] : [10, 25, 50, 100, 200, 500, 1_000, 2_000, 5_000, 7_500, 10_000]),
-  searchRates: numbers("search-rates") ?? (QUICK ? [5_000, 10_000] : [5_000, 7_500, 10_000, 15_000, 20_000]),
-  stepMs: QUICK ? 5_000 : 15_000,
+  searchRates: numbers("search-rates") ?? (QUICK ? [5_000, 10_000] : [5_000, 10_000, 15_000, 20_000]),
+  stepMs: QUICK ? 5_000 : 12_000,
   /** The idle placer measuring the commit latency: one placement per 1/rate s, from the probe process. */
   commitProbeRate: 5,
-  commitProbeMs: QUICK ? 3_000 : 8_000,
+  commitProbeMs: QUICK ? 3_000 : 6_000,
   /** A target whose steps fail this many times in a row is not pushed further. */
   stopAfterFailures: 2,
   p99TargetMs: 100,
   durableClients: 50,
   durableWindows: [1, 4],
-  durableMs: QUICK ? 5_000 : 15_000,
+  durableMs: QUICK ? 5_000 : 12_000,
   idleConnections: QUICK ? 2_000 : 10_000,
   canvasRequests: QUICK ? 50 : 200,
   outageMs: QUICK ? 5_000 : 10_000,
