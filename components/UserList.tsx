@@ -120,7 +120,7 @@ export function UserList() {
       {redis === "down" && (
         <p className="sidebar-note">Redis is down — only people on this server are listed and counted.</p>
       )}
-      <div className="people-scroll" ref={scrollRef} data-testid="people-scroll" tabIndex={0} aria-label={`People on this board: ${shownTotal}`}>
+      <div className="people-scroll" ref={scrollRef} data-testid="people-scroll" tabIndex={0} role="region" aria-label={`People on this board: ${shownTotal}`}>
         <div className="people-inner" style={{ height: virtualizer.getTotalSize() }}>
           <ul className="user-list" data-testid="user-list">
             {items.map((item) => {
@@ -229,9 +229,7 @@ function Person({ user, isMe, top }: { user: PublicUser; isMe: boolean; top: num
       {/* The initial comes from CSS (attr) so the li's text is the name and its tag only. */}
       <span className="avatar" style={{ background: avatarColor(user.id) }} data-initial={[...user.name][0]?.toUpperCase() ?? ""} aria-hidden="true" />
       <span className="user-name">{user.name}</span>
-      <span className="name-tag" aria-label={`tag ${tag}`}>
-        #{tag}
-      </span>
+      <span className="name-tag">#{tag}</span>
     </li>
   );
 }

@@ -116,3 +116,21 @@ test("the keyboard cursor's position is read out", async ({ openUser }) => {
   await page.keyboard.press("ArrowDown");
   await expect(announcer).toHaveText("Cursor at 601, 201, white.");
 });
+
+test("axe: the boards page with its create form showing errors, and the board's menu (desktop)", async ({ browser, app, openUser }) => {
+  const context = await browser.newContext({ baseURL: app.url, viewport: { width: 1440, height: 900 } });
+  const page = await context.newPage();
+  await page.goto("/boards");
+  await expect(page.getByTestId("board-list").locator("li").first()).toBeVisible();
+  expect(await seriousViolations(page, "boards page")).toEqual([]);
+  await page.getByTestId("create-width").fill("5000");
+  await page.getByTestId("create-id").fill("Not valid");
+  await expect(page.getByTestId("create-id-error")).toBeVisible();
+  expect(await seriousViolations(page, "create form with errors")).toEqual([]);
+  await context.close();
+
+  const user = await openUser("Menu Reader");
+  await user.getByTestId("board-switcher").click();
+  await expect(user.getByTestId("board-menu")).toBeVisible();
+  expect(await seriousViolations(user, "board menu")).toEqual([]);
+});

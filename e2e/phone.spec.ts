@@ -141,7 +141,7 @@ test("the phone's top bar has zoom, fit, link and PNG; the drawer's help is abou
   await expect.poll(width).toBeLessThanOrEqual(390);
   await expect(menu).toHaveCount(0);
   await page.getByTestId("menu-button").tap();
-  await expect(page.getByTestId("menu-download-png")).toHaveAttribute("href", "/api/canvas.png");
+  await expect(page.getByTestId("menu-download-png")).toHaveAttribute("href", "/api/boards/main/canvas.png");
   const png = await page.request.get("/api/canvas.png");
   expect(png.headers()["content-type"]).toBe("image/png");
   await page.getByTestId("menu-copy-link").tap();

@@ -1,6 +1,7 @@
 // Look before you join (issue 14, SPEC §7): without a session the page shows the live board, read
 // only, under the name form; "Just watch" closes the form and the board keeps up by polling
-// GET /api/canvas with If-None-Match (no socket: /ws needs a session). Trying to place asks for a
+// GET /api/boards/{id}/placements?after={seq} — the placements since its board, a binary PIXELS
+// body, empty while nothing happens (no socket: /ws needs a session). Trying to place asks for a
 // name, and the pixel is placed once the new session is live.
 
 import type { Page, Response } from "@playwright/test";
@@ -18,12 +19,15 @@ const phone = {
   userAgent: "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Mobile Safari/537.36",
 };
 
-/** Every response of the page to /api/canvas and every WebSocket it opens. */
+/** The page's polls of the board (whole board or placements since) and every WebSocket it opens. */
 function watchTraffic(page: Page) {
-  const canvas: Array<{ status: number; ifNoneMatch: string | null }> = [];
+  const canvas: Array<{ status: number; after: string | null; bytes: Promise<number> }> = [];
   const sockets: string[] = [];
   page.on("response", (r: Response) => {
-    if (new URL(r.url()).pathname === "/api/canvas") canvas.push({ status: r.status(), ifNoneMatch: r.request().headers()["if-none-match"] ?? null });
+    const u = new URL(r.url());
+    if (u.pathname === "/api/boards/main/canvas" || u.pathname === "/api/boards/main/placements") {
+      canvas.push({ status: r.status(), after: u.searchParams.get("after"), bytes: r.body().then((b) => b.length, () => -1) });
+    }
   });
   page.on("websocket", (ws) => sockets.push(ws.url()));
   return { canvas, sockets };
@@ -52,9 +56,12 @@ test("desktop: watch without a name, see others' pixels arrive, then join at the
   const other = await apiSession(app.url, "Somebody Else");
   expect((await putPixel(app.url, other.cookie, 101, 100, 18)).status).toBe(200);
   await expect.poll(() => drawnColor(page, 101, 100), { timeout: 15_000 }).toBe(PALETTE[18]);
-  // Quiet board: the polls are answered 304 Not Modified, asked with If-None-Match.
-  await expect.poll(() => traffic.canvas.filter((c) => c.status === 304).length, { timeout: 15_000 }).toBeGreaterThan(0);
-  expect(traffic.canvas.filter((c) => c.status === 304).every((c) => c.ifNoneMatch !== null)).toBe(true);
+  // The polls ask for the placements after the board's seq; on a quiet board they come back empty.
+  const seq = await page.evaluate(() => (window as unknown as TesseraDebug).__tessera.seq);
+  await expect.poll(() => traffic.canvas.filter((c) => c.after === String(seq)).length, { timeout: 15_000 }).toBeGreaterThan(0);
+  const quiet = traffic.canvas.filter((c) => c.after === String(seq));
+  expect(quiet.every((c) => c.status === 200)).toBe(true);
+  expect(Math.max(...(await Promise.all(quiet.map((c) => c.bytes))))).toBeLessThanOrEqual(1);
   expect(traffic.sockets).toEqual([]);
   expect(await page.evaluate(() => (window as unknown as TesseraDebug).__tessera.mode)).toBe("watch");
 
