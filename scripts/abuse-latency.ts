@@ -129,13 +129,17 @@ async function main(): Promise<void> {
       // The flooder: messages as fast as the socket takes them; reconnects when closed.
       let floodCloses = 0;
       let flooder = await open(url, cookies[WATCHERS + PLACERS], flooderAddress);
-      const flood = setInterval(async () => {
+      let reopening = false;
+      const flood = setInterval(() => {
         if (flooder.ws.readyState === WebSocket.OPEN) {
           for (let i = 0; i < 200; i++) flooder.ws.send('{"type":"ping"}');
-        } else if (flooder.closeCode !== null) {
+        } else if (flooder.closeCode !== null && !reopening) {
           if (flooder.closeCode === 1008) floodCloses++;
           flooder.closeCode = null;
-          flooder = await open(url, cookies[WATCHERS + PLACERS], flooderAddress).catch(() => flooder);
+          reopening = true;
+          void open(url, cookies[WATCHERS + PLACERS], flooderAddress)
+            .then((f) => (flooder = f), () => {})
+            .finally(() => (reopening = false));
         }
       }, 5);
       // The slow consumer: stops reading, keeps asking for the whole replay.

@@ -86,7 +86,7 @@ async function main(): Promise<void> {
   const stop = () => {
     for (const c of children.slice().reverse()) c.kill("SIGTERM");
     setTimeout(() => process.exit(0), 6_000).unref();
-    Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r))))).then(() => process.exit(0));
+    void Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r))))).then(() => process.exit(0));
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
