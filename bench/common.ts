@@ -11,7 +11,7 @@ export const BOARD_SIDE = 1000;
  * All workers run on one machine and share its clock, so `Date.now()` is comparable across them.
  */
 const COLORS_USED = 16;
-export const STAMP_PERIOD_MS = BOARD_SIDE * BOARD_SIDE * COLORS_USED; // 16,000,000 ms ≈ 4.4 h
+const STAMP_PERIOD_MS = BOARD_SIDE * BOARD_SIDE * COLORS_USED; // 16,000,000 ms ≈ 4.4 h
 
 export function stampPlacement(nowMs: number): { x: number; y: number; color: number } {
   const v = nowMs % STAMP_PERIOD_MS;
@@ -28,7 +28,7 @@ export function latencyOf(nowMs: number, x: number, y: number, color: number): n
 }
 
 /** 1-ms buckets up to this; slower samples land in the last bucket (max is kept exactly). */
-export const HIST_BUCKETS = 30_001;
+const HIST_BUCKETS = 30_001;
 
 export class Histogram {
   readonly counts: Uint32Array;

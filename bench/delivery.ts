@@ -14,7 +14,7 @@
 // no timestamps, no histogram: those are paid only by the latency sample (see worker.ts).
 
 /** A window may hold at most this many seqs (2^21 = 2,097,152; 256 KiB of bits); later seqs are "beyond". */
-export const MAX_WINDOW_SEQS = 1 << 21;
+const MAX_WINDOW_SEQS = 1 << 21;
 
 export interface DeliveryCheck {
   /** Seqs owed: to − base. */

@@ -97,7 +97,7 @@ export class ServerProcess {
 // ---------------------------------------------------------------- /proc sampling
 
 /** CPU seconds (user + system) of one process, or 0 when it is gone. */
-export function cpuSeconds(pid: number): number {
+function cpuSeconds(pid: number): number {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -143,7 +143,7 @@ export function processTree(root: number): number[] {
 }
 
 /** CPU seconds the whole machine spent busy (all cores, /proc/stat). */
-export function machineBusySeconds(): number {
+function machineBusySeconds(): number {
   const line = fs.readFileSync("/proc/stat", "utf8").split("\n")[0];
   const f = line.trim().split(/\s+/).slice(1).map(Number);
   const total = f.slice(0, 8).reduce((a, b) => a + b, 0); // user nice system idle iowait irq softirq steal

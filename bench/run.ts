@@ -979,7 +979,7 @@ async function crowdScenario(workers: WorkerPool, replicas: ServerProcess[]): Pr
     await waitFor(async () => (await activeUsers(replicas)).every((u) => u === 0), 30_000, "an empty board before the crowd");
     const t0 = Date.now();
     meter.begin();
-    const conn = connectAllCrowd(workers, replicas, sessions.cookies.slice(0, n), n);
+    const conn = connectAllCrowd(workers, replicas, sessions.cookies.slice(0, n));
     const joined = await conn;
     const joinSeconds = (Date.now() - t0) / 1000;
     // Converged: every client's last stats and user_list say n users (protocol 2 lists say `total`).
@@ -1037,7 +1037,7 @@ async function crowdScenario(workers: WorkerPool, replicas: ServerProcess[]): Pr
 }
 
 /** The crowd's connections: one session each, paced to 250/s in total, alternating replicas. */
-async function connectAllCrowd(workers: WorkerPool, replicas: ServerProcess[], cookies: string[], n: number): Promise<Connected> {
+async function connectAllCrowd(workers: WorkerPool, replicas: ServerProcess[], cookies: string[]): Promise<Connected> {
   const k = LOAD.length;
   const started = performance.now();
   const rs = await workers.some<ConnectResult>(LOAD, (i) => {

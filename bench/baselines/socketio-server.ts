@@ -58,7 +58,7 @@ async function main(): Promise<void> {
 
   httpServer.listen(PORT, "127.0.0.1", () => console.log(`baseline listening on ${PORT}`));
   const stop = () => {
-    io.close();
+    void io.close();
     void Promise.allSettled([pubClient.quit(), subClient.quit(), store.quit()]).then(() => process.exit(0));
   };
   process.once("SIGTERM", stop);
