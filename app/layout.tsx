@@ -15,13 +15,12 @@ export const viewport: Viewport = {
   colorScheme: "dark light",
 };
 
-// Runs before any bundle. On a board page (`/`, or `/b/{id}`, which app/b/[id]/route.ts answers
-// with a redirect to `/?board={id}`) it first puts `/b/{id}` back in the address bar, then starts
-// the session check, the board's description and its snapshot download while the page's scripts
-// are still loading, so the board appears as soon as the app is up (lib/client/api.ts
-// takePrefetched picks them up by URL, once, while fresh; the session URL is api.ts SESSION_PATH,
-// the board URLs api.ts boardPath). Its hash is in the CSP (server/csp.ts reads the build).
-const PREFETCH = `try{var l=location,p=l.pathname,q=new URLSearchParams(l.search),b=null,m;if(p==="/"){b=q.get("board");if(b){q.delete("board");var s=q.toString();history.replaceState(history.state,"","/b/"+encodeURIComponent(b)+(s?"?"+s:"")+l.hash)}else b="main"}else if((m=p.split("/")).length<5&&m[1]==="b"&&m[2]&&!m[3])b=decodeURIComponent(m[2]);if(window.fetch&&b&&/^[a-z0-9][a-z0-9-]{0,31}$/.test(b)){var o={credentials:"same-origin",cache:"no-store"},t=Date.now(),f=function(u){var r=fetch(u,o);r.catch(function(){});return{at:t,res:r}},a="/api/boards/"+b,w=window.__tesseraPrefetch={};w["/api/session?optional=1"]=f("/api/session?optional=1");w[a]=f(a);w[a+"/canvas"]=f(a+"/canvas")}}catch(e){}`;
+// Runs before any bundle. On a board page (`/` is main, `/b/{id}` board id) it starts the session
+// check, the board's description and its snapshot download while the page's scripts are still
+// loading, so the board appears as soon as the app is up (lib/client/api.ts takePrefetched picks
+// them up by URL, once, while fresh; the session URL is api.ts SESSION_PATH, the board URLs
+// api.ts boardPath). Its hash is in the CSP (server/csp.ts reads the build's prerendered pages).
+const PREFETCH = `try{var p=location.pathname,b=p==="/"?"main":null,m;if((m=p.split("/")).length<5&&m[1]==="b"&&m[2]&&!m[3])b=decodeURIComponent(m[2]);if(window.fetch&&b&&/^[a-z0-9][a-z0-9-]{0,31}$/.test(b)){var o={credentials:"same-origin",cache:"no-store"},t=Date.now(),f=function(u){var r=fetch(u,o);r.catch(function(){});return{at:t,res:r}},a="/api/boards/"+b,w=window.__tesseraPrefetch={};w["/api/session?optional=1"]=f("/api/session?optional=1");w[a]=f(a);w[a+"/canvas"]=f(a+"/canvas")}}catch(e){}`;
 
 export default function RootLayout({ children }: { children: ReactNode }) {
   return (

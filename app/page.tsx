@@ -1,8 +1,8 @@
 "use client";
-// The board page: `/` is board `main`, `/b/{id}` board `id` (SPEC §9; app/b/[id]/route.ts sends
-// `/b/{id}` here and the head script in app/layout.tsx puts the address back, so this one static
-// page serves every board). Without a session the board is watched read-only (kept fresh over
-// HTTP) under the name form, which a visitor may close to just watch; placing asks for a name.
+// The board page: `/` is board `main`, `/b/{id}` board `id` (SPEC §9; app/b/[id]/page.tsx is this
+// page, which reads the board from its address). Without a session the board is watched read-only
+// (kept fresh over HTTP) under the name form, which a visitor may close to just watch; placing
+// asks for a name.
 
 import { useEffect } from "react";
 import { useShallow } from "zustand/react/shallow";

@@ -24,10 +24,8 @@ function prerenderedPages(dir: string): string[] {
 }
 
 /**
- * sha256 sources of every inline script in the prerendered pages of a production build. A page
- * rendered per request (a dynamic route) carries inline scripts known only then, which this policy
- * blocks: every page of the app is prerendered — `/b/{id}` is served by the static board page
- * (app/b/[id]/route.ts redirects to it).
+ * sha256 sources of every inline script in the prerendered pages of a production build (the
+ * layout's own head script among them, which pages rendered per request carry too).
  */
 function inlineScriptHashes(projectRoot: string): string[] {
   const hashes = new Set<string>();

@@ -5,21 +5,17 @@ import { BOARD_TITLE_MAX_CHARS, MAX_BOARD_COOLDOWN_MS, MAX_BOARD_SIDE } from "..
 import { MAIN_BOARD, isBoardId, type BoardInfo, type BoardVisibility } from "../protocol";
 
 /**
- * The board of a page address: `/b/{id}` is board `id`, `/` is `main`. `/?board={id}` is where the
- * `/b/{id}` route sends the browser (app/b/[id]/route.ts) before the head script puts the address
- * back, so it means `id` too. `valid` is false for an id no board can have.
+ * The board of a page address: `/b/{id}` is board `id`, `/` is `main`. `valid` is false for an id
+ * no board can have.
  */
-export function boardFromLocation(pathname: string, search: string): { id: string; valid: boolean } {
+export function boardFromLocation(pathname: string): { id: string; valid: boolean } {
   const m = /^\/b\/([^/]*)\/?$/.exec(pathname);
+  if (!m) return { id: MAIN_BOARD, valid: true };
   let id: string;
-  if (m) {
-    try {
-      id = decodeURIComponent(m[1]);
-    } catch {
-      return { id: m[1], valid: false };
-    }
-  } else {
-    id = new URLSearchParams(search).get("board") ?? MAIN_BOARD;
+  try {
+    id = decodeURIComponent(m[1]);
+  } catch {
+    return { id: m[1], valid: false };
   }
   return { id, valid: isBoardId(id) };
 }

@@ -67,7 +67,7 @@ import {
  * The board this page shows (SPEC §9): `/b/{id}` or `/` (main). Switching boards loads another
  * page, so it is fixed for the life of this module.
  */
-const HERE = typeof window === "undefined" ? { id: "main", valid: true } : boardFromLocation(window.location.pathname, window.location.search);
+const HERE = typeof window === "undefined" ? { id: "main", valid: true } : boardFromLocation(window.location.pathname);
 const BOARD_ID = HERE.id;
 setState({ boardId: BOARD_ID });
 
