@@ -68,6 +68,11 @@ export const WS_HEARTBEAT_INTERVAL_MS = 30_000;
  * event loop)…
  */
 export const FANOUT_BUSY_SHARE = 0.5;
+/**
+ * …no sooner than the room's clients allow within this many socket writes a second (a frame is one
+ * write per client; one process writes some 115,000–170,000 frames a second here, docs/BENCHMARKS.md)…
+ */
+export const FANOUT_MAX_WRITES_PER_S = 80_000;
 /** …no sooner than this after the last frame (≤ 500 frames per second per client)… */
 export const FANOUT_MIN_GAP_MS = 2;
 /**

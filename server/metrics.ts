@@ -13,6 +13,8 @@ export interface MetricSources {
   redis: () => RedisStatus;
   seq: () => number;
   catchUp: () => { runs: number; recovered: number; failures: number };
+  /** PIXELS frames and records sent by the rooms held now, and board main's current gap between frames (ms). */
+  fanout: () => { frames: number; records: number; gapMs: number };
   /** Board bodies and PNGs encoded (each once per board state, shared by every request). */
   encodes: () => { boardBodies: number; pngEncodes: number };
 }
@@ -116,6 +118,30 @@ export class Metrics {
       registers,
       collect() {
         setCounter(this, s.catchUp().recovered);
+      },
+    });
+    new client.Counter({
+      name: "tessera_fanout_frames_total",
+      help: "PIXELS frames sent (each written to every client of its room), by the rooms held now",
+      registers,
+      collect() {
+        setCounter(this, s.fanout().frames);
+      },
+    });
+    new client.Counter({
+      name: "tessera_fanout_records_total",
+      help: "Placement records sent in PIXELS frames, by the rooms held now",
+      registers,
+      collect() {
+        setCounter(this, s.fanout().records);
+      },
+    });
+    new client.Gauge({
+      name: "tessera_fanout_gap_seconds",
+      help: "Board main's current gap between PIXELS frames (adapts to what a frame costs)",
+      registers,
+      collect() {
+        this.set(s.fanout().gapMs / 1000);
       },
     });
     new client.Counter({
