@@ -219,15 +219,7 @@ export async function startTessera(config: Config, opts: StartOptions = {}): Pro
     pubsub: () => Object.fromEntries(link?.counters ?? []),
     redis: redisStatus,
     seq: () => main.seq,
-    fanout: () => {
-      let frames = 0;
-      let records = 0;
-      for (const room of rooms.all()) {
-        frames += room.hub.counters.framesSent;
-        records += room.hub.counters.recordsSent;
-      }
-      return { frames, records, gapMs: main.hub.gapMs };
-    },
+    fanout: () => ({ frames: rooms.sent.framesSent, records: rooms.sent.recordsSent, gapMs: main.hub.gapMs }),
     catchUp: () => rooms.catchUp,
     encodes: () => bodies.counters,
   });

@@ -13,7 +13,7 @@ export interface MetricSources {
   redis: () => RedisStatus;
   seq: () => number;
   catchUp: () => { runs: number; recovered: number; failures: number };
-  /** PIXELS frames and records sent by the rooms held now, and board main's current gap between frames (ms). */
+  /** PIXELS frames and records sent (every room ever held), and board main's current gap between frames (ms). */
   fanout: () => { frames: number; records: number; gapMs: number };
   /** Board bodies and PNGs encoded (each once per board state, shared by every request). */
   encodes: () => { boardBodies: number; pngEncodes: number };
@@ -122,7 +122,7 @@ export class Metrics {
     });
     new client.Counter({
       name: "tessera_fanout_frames_total",
-      help: "PIXELS frames sent (each written to every client of its room), by the rooms held now",
+      help: "PIXELS frames sent (each written to every client of its room)",
       registers,
       collect() {
         setCounter(this, s.fanout().frames);
@@ -130,7 +130,7 @@ export class Metrics {
     });
     new client.Counter({
       name: "tessera_fanout_records_total",
-      help: "Placement records sent in PIXELS frames, by the rooms held now",
+      help: "Placement records sent in PIXELS frames",
       registers,
       collect() {
         setCounter(this, s.fanout().records);

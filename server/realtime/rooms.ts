@@ -68,6 +68,8 @@ export class Rooms implements PlacementSink {
   private mode: ConvergenceMode;
   private closed = false;
   readonly catchUp: CatchUpCounters = { runs: 0, recovered: 0, failures: 0, lastRunMs: 0 };
+  /** Frames and records sent by rooms already dropped (so the replica's totals never go down). */
+  private readonly sentByDropped = { framesSent: 0, recordsSent: 0 };
 
   constructor(private readonly d: RoomsDeps) {
     this.mode = d.pixels ? "redis-down" : "single";
@@ -133,6 +135,16 @@ export class Rooms implements PlacementSink {
   /** Every held room. */
   all(): Room[] {
     return [...this.held.values()].map((h) => h.room);
+  }
+
+  /** PIXELS frames and records this replica has sent, over every room it ever held. */
+  get sent(): { framesSent: number; recordsSent: number } {
+    const total = { ...this.sentByDropped };
+    for (const h of this.held.values()) {
+      total.framesSent += h.room.hub.counters.framesSent;
+      total.recordsSent += h.room.hub.counters.recordsSent;
+    }
+    return total;
   }
 
   /** Ids of the boards held (tests, /api/stats). */
@@ -244,6 +256,8 @@ export class Rooms implements PlacementSink {
     if (this.held.get(h.room.id) !== h) return;
     this.held.delete(h.room.id);
     h.room.close();
+    this.sentByDropped.framesSent += h.room.hub.counters.framesSent;
+    this.sentByDropped.recordsSent += h.room.hub.counters.recordsSent;
     await h.convergence.stop();
     await Promise.allSettled(h.unfollow.map((u) => u()));
     this.d.log.info({ board: h.room.id }, `board dropped: ${why}`);
