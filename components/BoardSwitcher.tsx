@@ -59,13 +59,20 @@ export function BoardSwitcher() {
         data-testid="board-switcher"
         onClick={() => setOpen(!open)}
       >
+        {/* Phones show an icon: the title is the first line of the menu. */}
+        <span className="switcher-icon" aria-hidden="true">
+          <GridIcon />
+        </span>
         <span className="switcher-title" data-testid="board-title">
           {title}
         </span>
-        <ChevronDownIcon />
+        <span className="switcher-chevron" aria-hidden="true">
+          <ChevronDownIcon />
+        </span>
       </button>
       {open && (
         <div className="menu switcher-menu" id="board-menu" data-testid="board-menu">
+          <p className="menu-current">{title}</p>
           <a className="menu-item" href={statsHref(boardId)} data-testid="board-stats-link">
             <ChartIcon /> Stats of this board
           </a>

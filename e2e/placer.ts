@@ -32,8 +32,9 @@ export class WsPlacer {
     });
   }
 
-  static async connect(baseUrl: string, cookie: string): Promise<WsPlacer> {
-    const ws = new WebSocket(baseUrl.replace(/^http/, "ws") + "/ws", { headers: { cookie } });
+  /** A placer on `board` (default: the socket without a board, which is main). */
+  static async connect(baseUrl: string, cookie: string, board?: string): Promise<WsPlacer> {
+    const ws = new WebSocket(baseUrl.replace(/^http/, "ws") + "/ws" + (board ? `?board=${encodeURIComponent(board)}` : ""), { headers: { cookie } });
     const placer = new WsPlacer(ws);
     await new Promise<void>((resolve, reject) => {
       ws.on("message", function first(data, isBinary) {

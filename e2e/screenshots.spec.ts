@@ -1,13 +1,16 @@
-// The README's screenshots of a drawn board, desktop (1280×800) and phone (390×844), plus one of the
-// degraded state (Redis down) for a look. Skipped unless asked for, so the suite never rewrites docs:
+// The README's screenshots of a drawn board, desktop (1280×800, with other people's cursors) and
+// phone (390×844), the boards page, plus one of the degraded state (Redis down) for a look. Skipped
+// unless asked for, so the suite never rewrites docs:
 //
 //   npm run build && TESSERA_SCREENSHOTS=1 npx playwright test e2e/screenshots.spec.ts
 //
-// → docs/screenshot.png, docs/screenshot-phone.png, and test-results/screenshots-degraded-*/screenshot-degraded*.png
+// → docs/screenshot.png, docs/screenshot-phone.png, docs/screenshot-boards.png, and
+//   test-results/screenshots-degraded-*/screenshot-degraded*.png
 
 import path from "node:path";
 import { expect, test, type Browser, type BrowserContextOptions, type Page } from "@playwright/test";
 import { RedisProcess } from "../test/processes";
+import { closeBots, connectBot, send, type Bot } from "./bots";
 import { clickPixel, pixelOnScreen, join, tapPixel } from "./helpers";
 import { placeSpread, WsPlacer, type Placement } from "./placer";
 import { startServerPatiently } from "./fixtures";
@@ -149,6 +152,14 @@ async function open(browser: Browser, name: string, options: BrowserContextOptio
 
 test("desktop", async ({ browser }) => {
   await crowd(browser, ["pixel_pusher", "Ana", "kestrel", "Bo"]);
+  // Three more people pointing at things (their cursors, with names, on the desktop shot).
+  const pointers: Array<[string, number, number]> = [
+    ["lighthouse_keeper", 96, 118],
+    ["Noor", 250, 58],
+    ["quill", 138, 52],
+  ];
+  const bots: Bot[] = [];
+  for (const [name] of pointers) bots.push(await connectBot(server.url, "main", await apiSession(server.url, name)));
   const page = await open(browser, "Mira", { viewport: { width: 1280, height: 800 } });
   await page.getByTestId("color-27").click();
   // At the fit zoom the first click zooms in on the heart (SPEC §7), the second places there.
@@ -159,9 +170,50 @@ test("desktop", async ({ browser }) => {
   await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   const p = await pixelOnScreen(page, 200, 70);
   await page.mouse.move(p.x, p.y);
-  await expect(page.getByTestId("online-count")).toHaveText("5");
+  pointers.forEach(([, x, y], i) => send(bots[i], { type: "cursor", x, y }));
+  await expect(page.getByTestId("online-count")).toHaveText("8");
   await expect(page.getByTestId("recent-mark")).toHaveCount(1);
+  for (const b of bots) await expect(page.getByTestId(`cursor-${b.user.id}`)).toBeVisible();
+  // Let the cursors finish gliding in.
+  await expect.poll(() => page.evaluate(() => document.querySelectorAll(".cursor").length)).toBe(3);
   await page.screenshot({ path: path.join(DOCS, "screenshot.png") });
+  closeBots(bots);
+});
+
+test("boards page", async ({ browser }) => {
+  // A few boards with something on them (crops of the picture) and people on some.
+  const art = picture();
+  const maker = await apiSession(server.url, "board_maker");
+  const boards: Array<[string, string, number, number, number, number, number]> = [
+    ["regatta", "Regatta at dusk", 96, 64, 60, 90, 3],
+    ["invaders", "Invaders welcome", 48, 32, 110, 52, 2],
+    ["class-7b", "Class 7B mural", 64, 64, 200, 60, 5],
+    ["logo-jam", "Logo jam", 64, 40, 8, 8, 0],
+  ];
+  const visitors: Bot[] = [];
+  for (const [id, title, w, h, ox, oy, people] of boards) {
+    const res = await fetch(`${server.url}/api/boards`, {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie: maker.cookie },
+      body: JSON.stringify({ title, width: w, height: h, cooldownMs: 0, id }),
+    });
+    expect(res.status).toBe(201);
+    const crop = art.filter((a) => a.x >= ox && a.x < ox + w && a.y >= oy && a.y < oy + h).map((a) => ({ x: a.x - ox, y: a.y - oy, color: a.color }));
+    const placer = await WsPlacer.connect(server.url, maker.cookie, id);
+    await placeSpread([placer], crop, 0);
+    placer.close();
+    for (let i = 0; i < people; i++) visitors.push(await connectBot(server.url, id, await apiSession(server.url, `${id} fan ${i}`)));
+  }
+  const ctx = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 } });
+  const page = await ctx.newPage();
+  await page.goto("/boards");
+  await expect(page.getByTestId("board-list").locator("li")).toHaveCount(boards.length + 1);
+  await expect(page.getByTestId("board-list").locator("img")).toHaveCount(boards.length + 1);
+  await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('[data-testid="board-list"] img')].every((i) => i.complete && i.naturalWidth > 0));
+  await page.getByTestId("create-title").fill("Night shift");
+  await page.screenshot({ path: path.join(DOCS, "screenshot-boards.png") });
+  closeBots(visitors);
+  await ctx.close();
 });
 
 test("phone", async ({ browser }) => {
