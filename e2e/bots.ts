@@ -13,9 +13,6 @@ export interface Bot {
   received: Array<{ type: string; [k: string]: unknown }>;
 }
 
-/** A session for `name` (POST /api/session). */
-export { apiSession };
-
 /** Open a socket on `board` as the session `cookie`; resolves on its welcome. */
 export async function connectBot(baseUrl: string, board: string, session: { cookie: string; user: { id: string; name: string } }): Promise<Bot> {
   const ws = new WebSocket(`${baseUrl.replace(/^http/, "ws")}/ws?board=${encodeURIComponent(board)}`, { headers: { cookie: session.cookie, origin: baseUrl } });

@@ -9,7 +9,7 @@ import path from "node:path";
 import { ReplicaProcess } from "../test/processes";
 
 /** Limits that never get in a test's way (one IP opens many sessions and sockets). */
-export const GENEROUS_LIMITS: Record<string, string> = {
+const GENEROUS_LIMITS: Record<string, string> = {
   SESSIONS_PER_IP_PER_MIN: "100000",
   MAX_CONNECTIONS_PER_IP: "10000",
   PLACEMENTS_PER_CONNECTION_PER_S: "0",

@@ -46,11 +46,6 @@ export function screenToBoard(view: View, sx: number, sy: number): Point {
   return { x: (sx - view.panX) / view.zoom, y: (sy - view.panY) / view.zoom };
 }
 
-/** Viewport point of a board coordinate. */
-export function boardToScreen(view: View, bx: number, by: number): Point {
-  return { x: view.panX + bx * view.zoom, y: view.panY + by * view.zoom };
-}
-
 /** The board pixel under a viewport point, or null when the point is off the board. */
 export function pixelAt(view: View, sx: number, sy: number, board: Size): Point | null {
   const p = screenToBoard(view, sx, sy);
@@ -64,7 +59,7 @@ export function pixelAt(view: View, sx: number, sy: number, board: Size): Point 
  * Keep the board reachable: the board point at the viewport centre must stay on the board, so
  * panning can never lose it off-screen.
  */
-export function clampPan(view: View, board: Size, vp: Size): View {
+function clampPan(view: View, board: Size, vp: Size): View {
   const c = screenToBoard(view, vp.width / 2, vp.height / 2);
   const cx = Math.max(0, Math.min(board.width, c.x));
   const cy = Math.max(0, Math.min(board.height, c.y));
