@@ -140,6 +140,35 @@ export interface ConnectSpec {
   presence?: boolean;
   /** Idle mode: no message handling beyond the welcome (scenario 3). */
   idle?: boolean;
+  /** Count `cursors` frames (scenario 8: bytes on the wire, frames, cursor entries, gone ids). */
+  cursors?: boolean;
+}
+
+/**
+ * Scenario 8's clients: `start` sends each cursor client a `view` (a square of `viewSide` board
+ * pixels at a random place) and begins moving its pointer `movesPerS` times a second (a random walk
+ * over the board, each client at its own phase); `collect` hands over and resets the counters;
+ * `stop` ends the moves.
+ */
+export type CursorAction = { action: "start"; movesPerS: number; viewSide: number; seed: number } | { action: "collect" } | { action: "stop" };
+
+export interface CursorResult {
+  /** Cursor clients held by this worker (open at collect time). */
+  clients: number;
+  closed: number;
+  /** Σ over clients of the seconds since the last collect. */
+  clientSeconds: number;
+  /** `cursor` and `view` messages sent, and their bytes on the wire (client frames are masked: 6-byte header). */
+  sent: number;
+  sentBytes: number;
+  /** `cursors` frames received, bytes on the wire, cursor entries and `gone` ids they carried. */
+  frames: number;
+  bytes: number;
+  entries: number;
+  gone: number;
+  largestFrame: number;
+  /** Per client: entries received per second (sorted, for percentiles across workers). */
+  entriesPerClientPerS: number[];
 }
 
 export type WorkerCommand =
@@ -149,6 +178,7 @@ export type WorkerCommand =
   | { id: number; cmd: "received" }
   | { id: number; cmd: "presence"; sinceMs: number; untilMs: number; lists: boolean }
   | { id: number; cmd: "durable"; durationMs: number; window: number }
+  | ({ id: number; cmd: "cursors" } & CursorAction)
   | { id: number; cmd: "close" }
   | { id: number; cmd: "exit" };
 

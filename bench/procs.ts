@@ -96,12 +96,17 @@ export class ServerProcess {
 
 // ---------------------------------------------------------------- /proc sampling
 
-/** CPU seconds (user + system) of one process, or 0 when it is gone. */
+/**
+ * CPU seconds (user + system) of one process and of its children that exited and were reaped by it,
+ * or 0 when it is gone. The children matter for PostgreSQL: a backend that exits during a step (a
+ * pool closing an idle connection) takes its CPU seconds with it, and they reappear in the
+ * postmaster's cutime/cstime; children still alive are not in those fields, so nothing counts twice.
+ */
 function cpuSeconds(pid: number): number {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime
+    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / CLK_TCK; // utime, stime, cutime, cstime
   } catch {
     return 0;
   }
@@ -177,8 +182,11 @@ export class CpuMeter {
     return this.endWithSeconds().cores;
   }
 
-  /** Cores as `end()`, plus the interval's length in seconds (cores × seconds = CPU seconds). */
-  endWithSeconds(): { cores: Record<string, number>; seconds: number } {
+  /**
+   * Cores as `end()`, plus the interval's length in seconds (cores × seconds = CPU seconds).
+   * `digits`: rounding of the cores (per-connection figures need more than two).
+   */
+  endWithSeconds(digits = 2): { cores: Record<string, number>; seconds: number } {
     const now = this.sample();
     const secs = (performance.now() - this.t0) / 1000;
     const out: Record<string, number> = {};
@@ -186,14 +194,14 @@ export class CpuMeter {
     for (const [name, v] of now) {
       const cores = (v - (this.start.get(name) ?? v)) / secs;
       if (name !== "machine") {
-        // A group whose processes exited meanwhile (PostgreSQL backends) can lose CPU seconds.
-        out[name] = Math.max(0, Math.round(cores * 100) / 100);
+        // A process of the group that exited without being reaped by another member loses its seconds.
+        out[name] = Math.max(0, Math.round(cores * 10 ** digits) / 10 ** digits);
         known += cores;
       } else {
         out.other = cores;
       }
     }
-    out.other = Math.max(0, Math.round((out.other - known) * 100) / 100);
+    out.other = Math.max(0, Math.round((out.other - known) * 10 ** digits) / 10 ** digits);
     return { cores: out, seconds: secs };
   }
 }

@@ -1,9 +1,12 @@
 // Rendering of benchmark results: Markdown tables for docs/BENCHMARKS.md and the SVG chart of p99
 // latency against placement rate (Tessera and the baseline) that the README links.
 
+import { CURSOR_TICK_MS, CURSORS_PER_FRAME } from "../lib/limits";
 import type { Results, SweepResult } from "./run";
 
 const fmt = (v: number | null | undefined, unit = "") => (v === null || v === undefined ? "–" : `${v.toLocaleString("en-US")}${unit}`);
+/** Cores to two decimals (scenario 9 keeps four for its per-connection figures). */
+const c2 = (v: number | undefined) => (v === undefined ? "–" : (Math.round(v * 100) / 100).toString());
 
 export function markdownTables(r: Results): string {
   const lines: string[] = [];
@@ -86,6 +89,32 @@ export function markdownTables(r: Results): string {
     for (const s of r.crowd.skipped) lines.push(`| ${fmt(s.n)} | skipped: ${s.reason} | | | | | | | | | | | |`);
     lines.push("");
   }
+  if (r.cursors) {
+    const cu = r.cursors;
+    lines.push(
+      `**Scenario 8 — live cursors** (issue 11): ${fmt(cu.users)} distinct users on one board, alternating between the 2 replicas; each sends a \`view\` (a square of the given side at a random place) and then ${cu.movesPerS} \`cursor\` moves a second (a random walk; SPEC §11's limit). Every client counts the \`cursors\` frames it receives (bytes on the wire); CPU from /proc over the same ${(r.params.cursorMs / 1000).toFixed(0)} s after a ${(r.params.cursorWarmupMs / 1000).toFixed(0)}-s warm-up. The server sends a viewer at most ${1000 / CURSOR_TICK_MS} frames a second of at most ${CURSORS_PER_FRAME} cursors each. The frame rate of a page that sees 100 moving cursors is measured in Chromium by \`e2e/performance.spec.ts\`: [docs/UI-PERFORMANCE.md](UI-PERFORMANCE.md).`,
+    );
+    lines.push("");
+    lines.push("| view side px | others in view (expected) | sent per client: msgs/s · bytes/s | received per client: frames/s · bytes/s | positions per client per s (lowest / median / highest) | largest frame | CPU server | server CPU per client | redis | generator | other |");
+    lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (const c of cu.rows) {
+      const [lo, med, hi] = c.entriesPerClientPerSRange;
+      lines.push(
+        `| ${fmt(c.viewSide)} | ${fmt(c.expectedInView)} | ${c.sentPerClientPerS} · ${fmt(c.sentBytesPerClientPerS)} | ${c.framesPerClientPerS} · ${fmt(c.bytesPerClientPerS)} | ${lo} / **${med}** / ${hi} | ${(c.largestFrame / 1024).toFixed(1)} KB | ${c.cpu.server} | **${c.serverCpuMsPerClientPerS} ms/s** | ${c.cpu.redis} | ${c.cpu.generator} | ${c.cpu.other} |`,
+      );
+      if (c.closed) lines.push(`| | ⚠ ${c.closed} clients closed | | | | | | | | | |`);
+    }
+    lines.push("");
+  }
+  if (r.bundle) {
+    const b = r.bundle;
+    lines.push(
+      b.error
+        ? `**JavaScript shipped by \`/\`:** not measured (${b.error}).`
+        : `**JavaScript shipped by \`/\`** (\`node --import tsx scripts/bundle-size.ts --json\`, gzip -9 of every chunk the page loads): **${((b.totalGzipBytes ?? 0) / 1000).toFixed(1)} KB** in ${b.chunks} chunks (${((b.totalBytes ?? 0) / 1000).toFixed(1)} KB raw; limit ${((b.limitGzipBytes ?? 0) / 1000).toFixed(0)} KB), from the build of ${b.builtAt?.slice(0, 16).replace("T", " ")} UTC (commit ${b.commit} checked out at the run).`,
+    );
+    lines.push("");
+  }
   if (r.startup) {
     const st = r.startup;
     lines.push(
@@ -160,4 +189,55 @@ export function latencySvg(r: Results): string {
 
 function escapeXml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+// ---------------------------------------------------------------- docs/SCALING.md
+
+/** Scenario 9's tables (docs/SCALING.md): the same work on 1, 2 and 4 replicas, and what each part costs. */
+export function capacityTables(r: Results): string {
+  const c = r.capacity;
+  if (!c) return "";
+  const lines: string[] = [];
+  lines.push(
+    `Run \`${r.command}\` on ${r.date.slice(0, 16).replace("T", " ")} UTC — ${r.machine.cpus} × ${r.machine.model}, Node ${r.machine.node}; load average ${r.machine.loadAvgAtStart[0]} at the start.${r.quick ? " **Quick run.**" : ""} ` +
+      `Each replica count gets a fresh database and the same work: the ${fmt(r.params.sweepPlacers)} placers alone at ${fmt(c.rate)} placements/s for ${(c.stepMs / 1000).toFixed(0)} s; then ${fmt(c.clients)} clients spread evenly (the placers among them), ${(c.idleMs / 1000).toFixed(0)} s idle, ${(c.stepMs / 1000).toFixed(0)} s at ${fmt(c.rate)} placements/s (${r.params.arrivals}: the fan-out step) and ${(c.stepMs / 1000).toFixed(0)} s at ${fmt(r.params.capacitySlowRate)}/s (the slow step); then ${fmt(c.joins)} distinct users joining at ${c.joinPerS}/s. CPU from /proc in cores (the machine has ${r.machine.cpus}: replicas, Redis, PostgreSQL and the load generator share them).`,
+  );
+  lines.push("");
+  lines.push("**Memory and idle connections**");
+  lines.push("");
+  lines.push("| replicas | clients | RSS per replica, no clients MB | RSS per replica, connected MB | memory per connection: RSS · live heap KB | idle: server cores | idle: server CPU per connection | idle: Redis commands/s |");
+  lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const x of c.rows) {
+    lines.push(
+      `| ${x.replicas} | ${fmt(x.clients)}${x.failed ? ` (${x.failed} failed)` : ""} | ${x.rssIdleMb.join(" / ")} | ${x.rssConnectedMb.join(" / ")} | ${x.rssPerConnectionKb} · **${x.heapPerConnectionKb}** | ${c2(x.idle.cpu.server)} | **${x.idle.serverUsPerConnectionPerS} µs/s** | ${fmt(x.idle.redisCommandsPerS)} |`,
+    );
+  }
+  lines.push("");
+  lines.push(`**Fan-out step: ${fmt(c.rate)} placements/s to ${fmt(c.clients)} clients**`);
+  lines.push("");
+  lines.push(
+    "| replicas | delivered records | missing | p50 / p99 ms | frames/s · records per frame | socket writes/s | CPU server · redis · postgres · generator · other | server per delivered record (net of idle) | placers alone: p50 / p99 ms · writes/s · server cores | slow step: p50 / p99 ms · writes/s · server cores | fit: server per placement · per socket write | pass |",
+  );
+  lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|");
+  for (const x of c.rows) {
+    const s = x.step;
+    const a = s.placersOnly;
+    const w = s.slow;
+    lines.push(
+      `| ${x.replicas} | ${fmt(s.delivered)} | ${fmt(s.missing)}${s.incomplete ? ` (${s.incomplete} clients incomplete)` : ""} | ${fmt(s.p50)} / ${fmt(s.p99)} | ${fmt(s.framesPerS)} · ${s.recordsPerFrame} | ${fmt(Math.round(s.writes / (c.stepMs / 1000)))} | ${c2(s.cpu.server)} · ${c2(s.cpu.redis)} · ${c2(s.cpu.postgres)} · ${c2(s.cpu.generator)} · ${c2(s.cpu.other)} | **${fmt(s.serverNsPerDeliveredRecord)} ns** | ${fmt(a.p50)} / ${fmt(a.p99)} · ${fmt(Math.round(a.writes / (c.stepMs / 1000)))} · ${c2(a.serverCores)} | ${fmt(w.p50)} / ${fmt(w.p99)} · ${fmt(Math.round(w.writes / (c.stepMs / 1000)))} · ${c2(w.serverCores)}${w.missing ? ` ⚠ ${fmt(w.missing)} missing` : ""} | **${fmt(s.split.usPerPlacement)} µs · ${fmt(s.split.usPerWrite)} µs** | ${s.pass ? "✓" : "✗"} |`,
+    );
+  }
+  lines.push("");
+  lines.push("**Redis and PostgreSQL per placement; joins**");
+  lines.push("");
+  lines.push("| replicas | Redis CPU per placement | Redis commands · PUBLISH per placement | Redis bytes out per placement | PostgreSQL CPU per placement | placements per group commit | WAL bytes per placement | join: server CPU per join | join: Redis CPU · commands per join | join: PostgreSQL CPU per join | joined in s |");
+  lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const x of c.rows) {
+    const s = x.step;
+    const j = x.join;
+    lines.push(
+      `| ${x.replicas} | ${s.redisUsPerPlacement} µs | ${s.redisCommandsPerPlacement} · ${s.redisPublishesPerPlacement} | ${fmt(s.redisBytesOutPerPlacement)} B | ${s.postgresUsPerPlacement} µs | ${s.placementsPerCommit} | ${fmt(s.walBytesPerPlacement)} B | **${j.serverMsPerJoin} ms** | ${j.redisUsPerJoin} µs · ${j.redisCommandsPerJoin} | ${j.postgresUsPerJoin} µs | ${j.seconds}${j.converged ? "" : " (did not converge)"}${j.failed ? ` (${j.failed} failed)` : ""} |`,
+    );
+  }
+  return lines.join("\n");
 }

@@ -8,8 +8,11 @@
 //   npm run bench                 full run (≈ 15 min)
 //   npm run bench -- --quick      short steps, small crowds, 1,000,000-placement start-up only
 //                                 (bench/results/partial.json only)
+//   npm run bench -- --only=9     capacity with 1, 2 and 4 replicas (bench/results/capacity.json and
+//                                 the table of docs/SCALING.md)
 //   options: see docs/BENCHMARKS.md ("Options") or the OPTIONS list below.
 
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -26,6 +29,7 @@ import {
   type CollectResult,
   type ConnectResult,
   type ConnectSpec,
+  type CursorResult,
   type DurableResult,
   Histogram,
   type PlaceResult,
@@ -34,14 +38,17 @@ import {
 } from "./common";
 import { SNAPSHOT_EVERY_PLACEMENTS } from "../lib/limits";
 import { CpuMeter, ROOT, rssBytes, ServerProcess, WorkerPool, processTree } from "./procs";
-import { latencySvg, markdownTables } from "./report";
+import { fitTwo } from "./fit";
+import { capacityTables, latencySvg, markdownTables } from "./report";
 
 // ---------------------------------------------------------------- parameters
 
 const OPTIONS = `options:
   --quick                 short steps, small crowds, start-up at 1,000,000 only; writes results/partial.json
-  --only=1,2,3,4,5,6,7    scenarios (1 fan-out sweeps, 2 durable, 3 idle, 4 canvas, 5 Redis outage,
-                          6 crowd presence, 7 start-up)
+  --only=1,2,3,4,5,6,7,8  scenarios (1 fan-out sweeps, 2 durable, 3 idle, 4 canvas, 5 Redis outage,
+                          6 crowd presence, 7 start-up, 8 live cursors); 9 (capacity with 1, 2, 4
+                          replicas) runs only when named: --only=9 writes results/capacity.json
+                          and the table of docs/SCALING.md
   --rates=10,100,5000     rates of the first sweep (placements/s)
   --sweeps=2000,1000      clients of each fan-out sweep; the baseline runs the first one
   --search-rates=…        rates of the later sweeps (looking for the highest passing rate)
@@ -50,6 +57,11 @@ const OPTIONS = `options:
   --arrivals=poisson      poisson | even | lockstep (how placements are spread in time)
   --crowd=1000,2000       crowd sizes (scenario 6)
   --startup=1000000       placements in the database for the start-up scenario (7)
+  --cursor-views=1000,447,141  side of each cursor client's view, one row each (scenario 8)
+  --replicas=1,2,4        replica counts of the capacity scenario (9)
+  --capacity-clients=2000 --capacity-rate=1000 --capacity-joins=2000
+                          its fan-out step (clients, placements/s) and its join burst (users)
+  --build                 npm run build first (the bundle size is read from the build in .next/)
   --no-baseline  --profile (--cpu-prof of the replicas)  --loop-probe (event-loop delay of the replicas)`;
 
 const argv = process.argv.slice(2);
@@ -60,7 +72,26 @@ if (flag("help")) {
   console.log(OPTIONS);
   process.exit(0);
 }
-const known = ["quick", "only", "rates", "sweeps", "search-rates", "sample", "arrivals", "crowd", "startup", "no-baseline", "profile", "loop-probe"];
+const known = [
+  "quick",
+  "only",
+  "rates",
+  "sweeps",
+  "search-rates",
+  "sample",
+  "arrivals",
+  "crowd",
+  "startup",
+  "cursor-views",
+  "replicas",
+  "capacity-clients",
+  "capacity-rate",
+  "capacity-joins",
+  "build",
+  "no-baseline",
+  "profile",
+  "loop-probe",
+];
 for (const a of argv) {
   if (!known.includes(a.replace(/^--/, "").split("=")[0])) {
     console.error(`bench: unknown option ${a}\n${OPTIONS}`);
@@ -71,8 +102,10 @@ const QUICK = flag("quick");
 const PROFILE = flag("profile");
 const NO_BASELINE = flag("no-baseline");
 const LOOP_PROBE = flag("loop-probe");
-const ALL_SCENARIOS = [1, 2, 3, 4, 5, 6, 7];
+/** A full run is these; 9 (capacity, several replica sets) runs only when named. */
+const ALL_SCENARIOS = [1, 2, 3, 4, 5, 6, 7, 8];
 const ONLY = numbers("only") ?? ALL_SCENARIOS;
+const BUILD = flag("build");
 const ARRIVAL = (opt("arrivals") ?? "poisson") as Arrivals;
 if (!ARRIVALS.includes(ARRIVAL)) {
   console.error(`bench: --arrivals must be one of ${ARRIVALS.join(", ")}`);
@@ -116,6 +149,22 @@ const P = {
   crowdMaxBytes: 5e9,
   startup: numbers("startup") ?? (QUICK ? [1_000_000] : [1_000_000, 10_000_000]),
   startupUsers: 5_000,
+  /** Scenario 8 (issue 11): distinct users on one board over both replicas, each moving its pointer this often. */
+  cursorUsers: 500,
+  cursorMovesPerS: 10,
+  /** Side of each user's view (a square at a random place); 1000 is the whole board. */
+  cursorViews: numbers("cursor-views") ?? [1_000, 447, 141],
+  cursorJoinPerS: 250,
+  cursorWarmupMs: 2_000,
+  cursorMs: QUICK ? 4_000 : 10_000,
+  /** Scenario 9 (issue 13): the same work on 1, 2 and 4 replicas. */
+  replicas: numbers("replicas") ?? [1, 2, 4],
+  capacityClients: numbers("capacity-clients")?.[0] ?? (QUICK ? 1_000 : 2_000),
+  capacityRate: numbers("capacity-rate")?.[0] ?? 1_000,
+  capacityJoins: numbers("capacity-joins")?.[0] ?? (QUICK ? 500 : 2_000),
+  capacityIdleMs: QUICK ? 4_000 : 10_000,
+  /** Scenario 9's slow step: few placements, each nearly a frame of its own to every client. */
+  capacitySlowRate: 50,
 } as const;
 
 const LOAD = Array.from({ length: P.loadWorkers }, (_, i) => i);
@@ -241,6 +290,115 @@ export interface StartupRow {
   newestSnapshotBeforeRestart: number | null;
 }
 
+export interface CursorRow {
+  viewSide: number;
+  /** Other users' cursors inside a view on average if they are spread evenly: (users − 1) × (side / 1000)². */
+  expectedInView: number;
+  clients: number;
+  closed: number;
+  seconds: number;
+  /** `cursor` (and `view`) messages sent per client per second, and their bytes. */
+  sentPerClientPerS: number;
+  sentBytesPerClientPerS: number;
+  /** `cursors` frames received per client per second, bytes on the wire, cursor entries (positions). */
+  framesPerClientPerS: number;
+  bytesPerClientPerS: number;
+  entriesPerClientPerS: number;
+  /** Entries per client per second across clients: lowest, median, highest. */
+  entriesPerClientPerSRange: [number, number, number];
+  gonePerS: number;
+  largestFrame: number;
+  cpu: Record<string, number>;
+  /** Both replicas' CPU per connected client: ms of CPU per second. */
+  serverCpuMsPerClientPerS: number;
+  redisCpuMsPerS: number;
+}
+
+/** Counters from Redis INFO (whole server). */
+interface RedisCounters {
+  commands: number;
+  publish: number;
+  netIn: number;
+  netOut: number;
+}
+
+/** One replica set of scenario 9: the same fan-out step and join burst, and what each costs. */
+export interface CapacityRow {
+  replicas: number;
+  clients: number;
+  connectMs: number;
+  failed: number;
+  /** Per replica RSS with no client (board loaded), and after the clients connected. */
+  rssIdleMb: number[];
+  rssConnectedMb: number[];
+  /** Σ over replicas of RSS growth / clients, and of the live heap (+ external) after a full GC. */
+  rssPerConnectionKb: number;
+  heapPerConnectionKb: number;
+  idle: { seconds: number; cpu: Record<string, number>; serverUsPerConnectionPerS: number; redisCommandsPerS: number };
+  step: {
+    rate: number;
+    seconds: number;
+    acked: number;
+    delivered: number;
+    missing: number;
+    incomplete: number;
+    p50: number | null;
+    p99: number | null;
+    ackP99: number | null;
+    pass: boolean;
+    cpu: Record<string, number>;
+    /** PIXELS frames per second (all replicas), records per frame, socket writes (a frame to one client). */
+    framesPerS: number;
+    recordsPerFrame: number;
+    writes: number;
+    /** Server CPU over the step minus what the same connections cost idle, per delivered record and per write. */
+    serverNsPerDeliveredRecord: number;
+    serverUsPerWrite: number;
+    /** Both replicas' CPU per placement (all of it, idle share included). */
+    serverUsPerPlacement: number;
+    /** The same rate to the placers alone (little fan-out), for the split below. */
+    placersOnly: { clients: number; acked: number; p50: number | null; p99: number | null; writes: number; serverCores: number; seconds: number };
+    /** A slow step to the same clients (each placement nearly a frame of its own: writes dominate). */
+    slow: { rate: number; acked: number; p50: number | null; p99: number | null; missing: number; writes: number; serverCores: number; seconds: number };
+    /** Server CPU (net of idle) = placements × usPerPlacement + socket writes × usPerWrite, fitted over the three steps. */
+    split: { usPerPlacement: number | null; usPerWrite: number | null };
+    redisUsPerPlacement: number;
+    redisCommandsPerPlacement: number;
+    redisPublishesPerPlacement: number;
+    redisBytesOutPerPlacement: number;
+    postgresUsPerPlacement: number;
+    /** Group commits (each one transaction, one statement) and WAL bytes per placement. */
+    commits: number;
+    placementsPerCommit: number;
+    walBytesPerPlacement: number;
+  };
+  join: {
+    n: number;
+    perS: number;
+    opened: number;
+    failed: number;
+    seconds: number;
+    converged: boolean;
+    cpu: Record<string, number>;
+    serverMsPerJoin: number;
+    redisUsPerJoin: number;
+    redisCommandsPerJoin: number;
+    postgresUsPerJoin: number;
+  };
+}
+
+export interface BundleResult {
+  /** From scripts/bundle-size.ts --json (gzip -9 of the JavaScript `/` loads), or why it could not be read. */
+  totalGzipBytes?: number;
+  totalBytes?: number;
+  chunks?: number;
+  limitGzipBytes?: number;
+  /** When .next/BUILD_ID was written (the build measured) and the commit checked out at the run. */
+  builtAt?: string;
+  commit: string;
+  error?: string;
+}
+
 export interface Results {
   command: string;
   date: string;
@@ -255,6 +413,9 @@ export interface Results {
   crowd?: { rows: CrowdRow[]; skipped: Array<{ n: number; reason: string }> };
   /** emptyStartMs: a start on the empty database once its schema exists (the fixed cost of a start). */
   startup?: { schemaStartMs: number; emptyStartMs: number; emptyRssMb: number; rows: StartupRow[] };
+  cursors?: { users: number; movesPerS: number; joinPerS: number; rows: CursorRow[] };
+  capacity?: { clients: number; rate: number; joins: number; joinPerS: number; stepMs: number; idleMs: number; rows: CapacityRow[] };
+  bundle?: BundleResult;
   targets?: Array<{ name: string; target: string; measured: string; met: boolean | null }>;
 }
 
@@ -288,6 +449,8 @@ async function main(): Promise<void> {
   process.once("SIGINT", () => void cleanup().then(() => process.exit(130)));
 
   try {
+    results.bundle = bundleSize();
+    log(`bundle: ${results.bundle.error ?? `${results.bundle.totalGzipBytes} bytes gzip -9 (build of ${results.bundle.builtAt})`}`);
     log("starting PostgreSQL (private), redis-server, workers");
     const pgServer = await PrivatePostgres.start();
     cleanups.push(() => pgServer.destroy());
@@ -320,7 +483,7 @@ async function main(): Promise<void> {
         logDir,
         healthPath: "/api/health",
       });
-    const needCluster = ONLY.some((s) => [1, 2, 3, 4, 5, 6].includes(s));
+    const needCluster = ONLY.some((s) => [1, 2, 3, 4, 5, 6, 8].includes(s));
     const replicas: ServerProcess[] = [];
     let cookies: string[] = [];
     if (needCluster) {
@@ -404,6 +567,12 @@ async function main(): Promise<void> {
       results.crowd = await crowdScenario(workers, [a, b]);
     }
 
+    // ------------------------------------------------------------ 8: live cursors
+    if (ONLY.includes(8)) {
+      servers = [a, b];
+      results.cursors = await cursorScenario(workers, [a, b], meter);
+    }
+
     // ------------------------------------------------------------ 3 and 4: one fresh replica, full board
     if (ONLY.includes(3) || ONLY.includes(4)) {
       await Promise.all(replicas.map((r) => r.stop()));
@@ -434,15 +603,24 @@ async function main(): Promise<void> {
       results.startup = await startupScenario(startupDb, (name) => startReplica(name, false, { DATABASE_URL: startupDb }));
     }
 
+    // ------------------------------------------------------------ 9: capacity with 1, 2, 4 replicas
+    if (ONLY.includes(9)) {
+      await Promise.all(replicas.map((r) => r.stop()));
+      results.capacity = await capacityScenario(workers, pgServer, redis.url, redisPid, postmasterPid, logDir, startReplica);
+    }
+
     results.targets = judge(results);
     const outDir = path.join(ROOT, "bench/results");
     fs.mkdirSync(outDir, { recursive: true });
-    const complete = !QUICK && ALL_SCENARIOS.every((s) => ONLY.includes(s)) && argv.every((a) => ["--profile", "--loop-probe"].includes(a));
-    const jsonFile = path.join(outDir, complete ? "latest.json" : "partial.json");
+    const complete = !QUICK && ALL_SCENARIOS.every((s) => ONLY.includes(s)) && argv.every((a) => ["--profile", "--loop-probe", "--build"].includes(a));
+    // Capacity alone (`--only=9`, optionally `--replicas=…` and its sizes) is a record of its own.
+    const capacityRun = !QUICK && ONLY.length === 1 && ONLY[0] === 9;
+    const jsonFile = path.join(outDir, complete ? "latest.json" : capacityRun ? "capacity.json" : "partial.json");
     fs.writeFileSync(jsonFile, JSON.stringify(results, null, 2) + "\n");
     log(`results: ${path.relative(ROOT, jsonFile)}`);
     const tables = markdownTables(results);
     console.log("\n" + tables);
+    if (results.capacity) console.log("\n" + capacityTables(results));
     if (complete) {
       fs.writeFileSync(path.join(ROOT, "docs/bench-latency.svg"), latencySvg(results));
       const docFile = path.join(ROOT, "docs/BENCHMARKS.md");
@@ -454,6 +632,18 @@ async function main(): Promise<void> {
       if (i >= 0 && j > i) fs.writeFileSync(docFile, doc.slice(0, i + begin.length) + "\n" + tables + "\n" + doc.slice(j));
       log("updated docs/BENCHMARKS.md and docs/bench-latency.svg");
     }
+    if (capacityRun && results.capacity) {
+      const docFile = path.join(ROOT, "docs/SCALING.md");
+      if (fs.existsSync(docFile)) {
+        const doc = fs.readFileSync(docFile, "utf8");
+        const begin = "<!-- bench:capacity:begin -->";
+        const end = "<!-- bench:capacity:end -->";
+        const i = doc.indexOf(begin);
+        const j = doc.indexOf(end);
+        if (i >= 0 && j > i) fs.writeFileSync(docFile, doc.slice(0, i + begin.length) + "\n" + capacityTables(results) + "\n" + doc.slice(j));
+        log("updated docs/SCALING.md");
+      }
+    }
     log(`done in ${Math.round((Date.now() - startedAt) / 1000)} s`);
   } finally {
     await cleanup();
@@ -461,6 +651,39 @@ async function main(): Promise<void> {
 }
 
 // ---------------------------------------------------------------- helpers
+
+/**
+ * The JavaScript `/` ships (issue 14: under 200 KB compressed), from the production build in .next/
+ * as `scripts/bundle-size.ts --json` measures it. The benchmark does not build by default (a build
+ * takes minutes and rewrites .next/ under anyone using it): `--build` runs `npm run build` first;
+ * otherwise the result names when the measured build was made.
+ */
+function bundleSize(): BundleResult {
+  const git = (args: string[]) => {
+    try {
+      return execFileSync("git", args, { cwd: ROOT, encoding: "utf8" }).trim();
+    } catch {
+      return "unknown";
+    }
+  };
+  const commit = git(["rev-parse", "--short", "HEAD"]);
+  if (BUILD) {
+    log("npm run build (--build)");
+    execFileSync("npm", ["run", "build"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  }
+  let out: string;
+  try {
+    out = execFileSync(process.execPath, ["--import", "tsx", "scripts/bundle-size.ts", "--json"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  } catch (err) {
+    // Exit 1 is "over the limit" and still prints the report; 2 is "no build".
+    const e = err as { status?: number; stdout?: string; stderr?: string };
+    if (e.status !== 1 || !e.stdout) return { commit, error: (e.stderr ?? String(err)).trim().split("\n")[0] };
+    out = e.stdout;
+  }
+  const r = JSON.parse(out) as { totalGzipBytes: number; totalBytes: number; chunks: unknown[]; limitGzipBytes: number };
+  const builtAt = fs.statSync(path.join(ROOT, ".next", "BUILD_ID")).mtime.toISOString();
+  return { totalGzipBytes: r.totalGzipBytes, totalBytes: r.totalBytes, chunks: r.chunks.length, limitGzipBytes: r.limitGzipBytes, builtAt, commit };
+}
 
 async function redisProcessId(url: string): Promise<number> {
   const c = createClient({ url });
@@ -979,7 +1202,7 @@ async function crowdScenario(workers: WorkerPool, replicas: ServerProcess[]): Pr
     await waitFor(async () => (await activeUsers(replicas)).every((u) => u === 0), 30_000, "an empty board before the crowd");
     const t0 = Date.now();
     meter.begin();
-    const conn = connectAllCrowd(workers, replicas, sessions.cookies.slice(0, n));
+    const conn = connectDistinct(workers, replicas.map((r) => r.url), sessions.cookies.slice(0, n), P.crowdJoinPerS, { presence: true });
     const joined = await conn;
     const joinSeconds = (Date.now() - t0) / 1000;
     // Converged: every client's last stats and user_list say n users (protocol 2 lists say `total`).
@@ -1036,8 +1259,8 @@ async function crowdScenario(workers: WorkerPool, replicas: ServerProcess[]): Pr
   return { rows, skipped };
 }
 
-/** The crowd's connections: one session each, paced to 250/s in total, alternating replicas. */
-async function connectAllCrowd(workers: WorkerPool, replicas: ServerProcess[], cookies: string[]): Promise<Connected> {
+/** Distinct users' connections (one session each), paced to `perS` in total, alternating replicas. */
+async function connectDistinct(workers: WorkerPool, urls: string[], cookies: string[], perS: number, extra: Pick<ConnectSpec, "presence" | "cursors">): Promise<Connected> {
   const k = LOAD.length;
   const started = performance.now();
   const rs = await workers.some<ConnectResult>(LOAD, (i) => {
@@ -1047,16 +1270,16 @@ async function connectAllCrowd(workers: WorkerPool, replicas: ServerProcess[], c
       cmd: "connect",
       spec: {
         target: "tessera",
-        urls: replicas.map((r) => r.url),
+        urls,
         urlOffset: i,
         count: mine.length,
         placers: 0,
         cookies: mine,
         localAddresses: LOCAL_ADDRESSES,
         concurrency: 100,
-        ratePerS: P.crowdJoinPerS / k,
+        ratePerS: perS / k,
         phase: i / k,
-        presence: true,
+        ...extra,
       },
     };
   });
@@ -1203,6 +1426,357 @@ async function startupScenario(dbUrl: string, start: (name: string) => Promise<S
   return { schemaStartMs, emptyStartMs, emptyRssMb, rows };
 }
 
+// ---------------------------------------------------------------- 8: live cursors
+
+/**
+ * Scenario 8 (issue 11): P.cursorUsers distinct users on the main board, alternating between the two
+ * replicas, each sending a `view` and then a `cursor` move P.cursorMovesPerS times a second (SPEC
+ * §11's limit). One row per view size: every client's view is a square of that side at a random
+ * place, so it holds about (users − 1) × (side / 1000)² of the others' cursors. Every client counts
+ * the `cursors` frames it receives; the replicas' and Redis's CPU is read over the same window.
+ */
+async function cursorScenario(workers: WorkerPool, replicas: ServerProcess[], meter: CpuMeter): Promise<NonNullable<Results["cursors"]>> {
+  const n = P.cursorUsers;
+  log(`scenario 8: ${n} users moving cursors at ${P.cursorMovesPerS}/s on one board over ${replicas.length} replicas`);
+  const sessions = await makeSessions(
+    replicas.map((r) => r.url),
+    n,
+    "cursor-",
+    16,
+  );
+  const conn = await connectDistinct(
+    workers,
+    replicas.map((r) => r.url),
+    sessions.cookies,
+    P.cursorJoinPerS,
+    { cursors: true },
+  );
+  await sleep(1_000); // the joins' presence pushes settle
+  const rows: CursorRow[] = [];
+  for (const [k, side] of P.cursorViews.entries()) {
+    await workers.some(LOAD, (i) => ({ cmd: "cursors", action: "start", movesPerS: P.cursorMovesPerS, viewSide: side, seed: 0xc0 + i * 31 + k * 7 }));
+    // Warm-up: views answered in full, every cursor appeared; then the measured window.
+    await sleep(P.cursorWarmupMs);
+    await workers.some(LOAD, () => ({ cmd: "cursors", action: "collect" }));
+    meter.begin();
+    await sleep(P.cursorMs);
+    const rs = await workers.some<CursorResult>(LOAD, () => ({ cmd: "cursors", action: "collect" }));
+    const { cores, seconds } = meter.endWithSeconds();
+    await workers.some(LOAD, () => ({ cmd: "cursors", action: "stop" }));
+    const clients = sum(rs, (r) => r.clients);
+    const cs = Math.max(1e-9, sum(rs, (r) => r.clientSeconds));
+    const per = rs.flatMap((r) => r.entriesPerClientPerS).sort((x, y) => x - y);
+    const at = (q: number) => round(per.length ? per[Math.min(per.length - 1, Math.floor(q * per.length))] : 0, 1);
+    const row: CursorRow = {
+      viewSide: side,
+      expectedInView: round((n - 1) * (Math.min(side, BOARD_SIDE) / BOARD_SIDE) ** 2, 0),
+      clients,
+      closed: sum(rs, (r) => r.closed),
+      seconds: round(seconds, 1),
+      sentPerClientPerS: round(sum(rs, (r) => r.sent) / cs, 2),
+      sentBytesPerClientPerS: Math.round(sum(rs, (r) => r.sentBytes) / cs),
+      framesPerClientPerS: round(sum(rs, (r) => r.frames) / cs, 2),
+      bytesPerClientPerS: Math.round(sum(rs, (r) => r.bytes) / cs),
+      entriesPerClientPerS: round(sum(rs, (r) => r.entries) / cs, 1),
+      entriesPerClientPerSRange: [at(0), at(0.5), per.length ? round(per[per.length - 1], 1) : 0],
+      gonePerS: round(sum(rs, (r) => r.gone) / seconds, 1),
+      largestFrame: Math.max(...rs.map((r) => r.largestFrame)),
+      cpu: cores,
+      serverCpuMsPerClientPerS: round(((cores.server ?? 0) * 1000) / Math.max(1, clients), 3),
+      redisCpuMsPerS: round((cores.redis ?? 0) * 1000, 1),
+    };
+    log("  ", JSON.stringify(row));
+    rows.push(row);
+  }
+  log(`  ${conn.clients} cursor clients closing`);
+  await workers.all(() => ({ cmd: "close" }));
+  return { users: n, movesPerS: P.cursorMovesPerS, joinPerS: P.cursorJoinPerS, rows };
+}
+
+// ---------------------------------------------------------------- 9: capacity with 1, 2, 4 replicas
+
+/** Σ over every sample of each metric (labels summed), from one replica's /metrics. */
+async function scrape(server: ServerProcess): Promise<Map<string, number>> {
+  const res = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  if (res.status !== 200) throw new Error(`${server.name} /metrics: HTTP ${res.status}`);
+  const out = new Map<string, number>();
+  for (const line of (await res.text()).split("\n")) {
+    const m = /^([a-z_]+)(\{[^}]*\})? ([0-9.eE+-]+)$/.exec(line);
+    if (m) out.set(m[1], (out.get(m[1]) ?? 0) + Number(m[3]));
+  }
+  return out;
+}
+
+async function redisCounters(c: { info(section: string): Promise<unknown> }): Promise<RedisCounters> {
+  const stats = String(await c.info("stats"));
+  const cmds = String(await c.info("commandstats"));
+  const num = (text: string, re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
+  return {
+    commands: num(stats, /total_commands_processed:(\d+)/),
+    publish: num(cmds, /cmdstat_publish:calls=(\d+)/),
+    netIn: num(stats, /total_net_input_bytes:(\d+)/),
+    netOut: num(stats, /total_net_output_bytes:(\d+)/),
+  };
+}
+
+/** The WAL position in bytes (pg_current_wal_lsn): its growth is what PostgreSQL wrote for the interval. */
+async function walBytes(dbUrl: string): Promise<number> {
+  const c = new pg.Client({ connectionString: dbUrl });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ b: string }>("select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint::text as b");
+    return Number(rows[0].b);
+  } finally {
+    await c.end();
+  }
+}
+
+/** The replica's live heap + external after a full GC (it runs with the memory probe of bench/loop-probe.ts). */
+async function heapOf(replica: ServerProcess, memFile: string): Promise<number> {
+  const lines = () => (fs.existsSync(memFile) ? fs.readFileSync(memFile, "utf8").trim().split("\n").filter(Boolean) : []);
+  const before = lines().length;
+  process.kill(replica.pid, "SIGUSR2");
+  const line = await waitFor(() => {
+    const l = lines();
+    return l.length > before ? l[l.length - 1] : null;
+  }, 10_000, `memory figures from ${replica.name}`);
+  const m = JSON.parse(line) as { heapUsed: number; external: number };
+  return m.heapUsed + m.external;
+}
+
+/**
+ * Scenario 9 (issue 13): for each replica count R (1, 2, 4), a fresh database and R replicas on the
+ * one Redis; P.capacityClients clients spread evenly over them (200 placing, the latency sample as
+ * in scenario 1). Measured: memory per connection (RSS and live heap), an idle window (what holding
+ * the connections costs), one fan-out step at P.capacityRate placements/s (CPU per delivered record
+ * and per socket write, net of the idle cost; Redis and PostgreSQL per placement), and a join burst
+ * of P.capacityJoins distinct users at P.crowdJoinPerS (CPU per join).
+ */
+async function capacityScenario(
+  workers: WorkerPool,
+  pgServer: PrivatePostgres,
+  redisUrl: string,
+  redisPid: number,
+  postmasterPid: number,
+  logDir: string,
+  startReplica: (name: string, memProbe?: boolean, extraEnv?: Record<string, string>) => Promise<ServerProcess>,
+): Promise<NonNullable<Results["capacity"]>> {
+  const rows: CapacityRow[] = [];
+  const rc = createClient({ url: redisUrl });
+  await rc.connect();
+  const n = P.capacityClients;
+  const j = P.capacityJoins;
+  try {
+    for (const r of P.replicas) {
+      log(`scenario 9: ${r} replica${r > 1 ? "s" : ""}; ${n} clients, ${P.capacityRate} placements/s; then ${j} joins at ${P.crowdJoinPerS}/s`);
+      const db = await pgServer.createDatabase(`tessera_capacity_${r}`);
+      const names = Array.from({ length: r }, (_, i) => `cap${r}-${i}`);
+      const reps = await Promise.all(names.map((name) => startReplica(name, true, { DATABASE_URL: db })));
+      try {
+        for (const x of reps) await waitFor(async () => (await (await fetch(`${x.url}/api/health`)).json()).redis === "up", 20_000, `${x.name} redis up`);
+        const urls = reps.map((x) => x.url);
+        const meter = new CpuMeter(() => ({ server: reps.map((x) => x.pid), redis: [redisPid], postgres: processTree(postmasterPid), generator: workers.pids }));
+        const cookies = (await makeSessions(urls, P.sessions, `cap${r}-`)).cookies;
+        const joinCookies = (await makeSessions(urls, j, `join${r}-`, 16)).cookies;
+        const memFiles = names.map((name) => path.join(logDir, `${name}.mem.jsonl`));
+        const readFanout = async () => {
+          const m = await Promise.all(reps.map(scrape));
+          return {
+            frames: sum(m, (x) => x.get("tessera_fanout_frames_total") ?? 0),
+            records: sum(m, (x) => x.get("tessera_fanout_records_total") ?? 0),
+            frameCounts: m.map((x) => x.get("tessera_fanout_frames_total") ?? 0),
+            connections: m.map((x) => x.get("tessera_connections") ?? 0),
+            commits: sum(m, (x) => x.get("tessera_commits_total") ?? 0),
+          };
+        };
+        // A frame is written to every client of its replica.
+        const writesBetween = (a: Awaited<ReturnType<typeof readFanout>>, b: Awaited<ReturnType<typeof readFanout>>) =>
+          b.frameCounts.reduce((t, f, i) => t + (f - a.frameCounts[i]) * b.connections[i], 0);
+
+        // The placers alone (the same rate to 200 clients): with the step below, it separates what
+        // a placement costs from what a socket write costs.
+        const few = await connectSweep(workers, "tessera", urls, cookies, P.sweepPlacers);
+        await sleep(1_000);
+        const fa0 = await readFanout();
+        meter.begin();
+        const oa = await runPlacements(workers, few, LOAD, () => ({ ratePerS: P.capacityRate / LOAD.length, durationMs: P.stepMs, arrivals: P.arrivals }));
+        const stepA = meter.endWithSeconds(4);
+        const fa1 = await readFanout();
+        await workers.all(() => ({ cmd: "close" }));
+        await sleep(1_000);
+        const heaps = async () => {
+          let t = 0;
+          for (const [i, x] of reps.entries()) t += await heapOf(x, memFiles[i]);
+          return t;
+        };
+        await sleep(1_500);
+        const heap0 = await heaps();
+        const rss0 = reps.map((x) => rssBytes(x.pid));
+        const state = await connectSweep(workers, "tessera", urls, cookies, n);
+        await sleep(3_000); // the connection ramp's presence pushes settle
+        const heap1 = await heaps();
+        const rss1 = reps.map((x) => rssBytes(x.pid));
+        const conns = Math.max(1, state.conn.clients);
+
+        // Idle: the connections alone (presence pushes, heartbeats, Redis presence records).
+        const ri0 = await redisCounters(rc);
+        meter.begin();
+        await sleep(P.capacityIdleMs);
+        const idle = meter.endWithSeconds(4);
+        const ri1 = await redisCounters(rc);
+
+        // The fan-out step.
+        const f0 = await readFanout();
+        const r0 = await redisCounters(rc);
+        const w0 = await walBytes(db);
+        meter.begin();
+        const o = await runPlacements(workers, state, LOAD, () => ({ ratePerS: P.capacityRate / LOAD.length, durationMs: P.stepMs, arrivals: P.arrivals }));
+        const step = meter.endWithSeconds(4);
+        const w1 = await walBytes(db);
+        const r1 = await redisCounters(rc);
+        const f1 = await readFanout();
+        const frames = f1.frames - f0.frames;
+        const records = f1.records - f0.records;
+        const writes = writesBetween(f0, f1);
+        const commits = f1.commits - f0.commits;
+        const acked = Math.max(1, o.acked);
+        const serverS = (step.cores.server ?? 0) * step.seconds;
+        const idleCores = idle.cores.server ?? 0;
+        const netServerS = Math.max(0, serverS - idleCores * step.seconds);
+        const s = o.latency;
+
+        // A slow step to the same clients: nearly every placement is a frame of its own, so the writes
+        // dominate its cost — what separates a socket write from a placement in the fit below.
+        const fc0 = await readFanout();
+        meter.begin();
+        const oc = await runPlacements(workers, state, LOAD, () => ({ ratePerS: P.capacitySlowRate / LOAD.length, durationMs: P.stepMs, arrivals: P.arrivals }));
+        const stepC = meter.endWithSeconds(4);
+        const fc1 = await readFanout();
+        const writesA = writesBetween(fa0, fa1);
+        const writesC = writesBetween(fc0, fc1);
+        // Server CPU seconds beyond what the connections cost idle = placements × a + socket writes × b,
+        // fitted (least squares) over the three steps: placers alone, the fan-out step, the slow step.
+        const net = (c: { cores: Record<string, number>; seconds: number }, clients: number) => (c.cores.server ?? 0) * c.seconds - idleCores * (clients / conns) * c.seconds;
+        const fit = fitTwo([
+          { p: oa.acked, w: writesA, y: net(stepA, few.conn.clients) },
+          { p: o.acked, w: writes, y: netServerS },
+          { p: oc.acked, w: writesC, y: net(stepC, conns) },
+        ]);
+        const perPlacement = fit?.a ?? null;
+        const perWrite = fit?.b ?? null;
+        const pass = reps.every((x) => x.running) && o.delivery.missing === 0 && o.delivery.closed === 0 && o.acked === o.sent && s.p99 !== null && s.p99 <= P.p99TargetMs;
+        await workers.all(() => ({ cmd: "close" }));
+
+        // The join burst: distinct users, paced, alternating replicas, until everyone's stats say all of them.
+        await waitFor(async () => (await activeUsers(reps)).every((u) => u === 0), 30_000, "an empty board before the joins");
+        const rj0 = await redisCounters(rc);
+        const t0 = Date.now();
+        meter.begin();
+        const joined = await connectDistinct(workers, urls, joinCookies, P.crowdJoinPerS, { presence: true });
+        let converged = false;
+        const deadline = Date.now() + 20_000 + j;
+        while (Date.now() < deadline) {
+          const ps = await workers.some<PresenceResult>(LOAD, () => ({ cmd: "presence", sinceMs: t0, untilMs: Date.now(), lists: false }));
+          if (ps.every((p) => p.clients === 0 || p.lastActiveUsers?.min === joined.clients)) {
+            converged = true;
+            break;
+          }
+          await sleep(250);
+        }
+        const join = meter.endWithSeconds(4);
+        const rj1 = await redisCounters(rc);
+        await workers.all(() => ({ cmd: "close" }));
+        const jn = Math.max(1, joined.clients);
+        const cpuS = (c: { cores: Record<string, number>; seconds: number }, key: string) => (c.cores[key] ?? 0) * c.seconds;
+
+        const row: CapacityRow = {
+          replicas: r,
+          clients: state.conn.clients,
+          connectMs: Math.round(state.conn.ms),
+          failed: state.conn.failed,
+          rssIdleMb: rss0.map(mb),
+          rssConnectedMb: rss1.map(mb),
+          rssPerConnectionKb: round((sum(rss1, (x) => x) - sum(rss0, (x) => x)) / conns / 1024, 1),
+          heapPerConnectionKb: round((heap1 - heap0) / conns / 1024, 1),
+          idle: {
+            seconds: round(idle.seconds, 1),
+            cpu: idle.cores,
+            serverUsPerConnectionPerS: round(((idle.cores.server ?? 0) * 1e6) / conns, 2),
+            redisCommandsPerS: Math.round((ri1.commands - ri0.commands) / idle.seconds),
+          },
+          step: {
+            rate: P.capacityRate,
+            seconds: round(step.seconds, 1),
+            acked: o.acked,
+            delivered: o.delivery.received,
+            missing: o.delivery.missing,
+            incomplete: o.delivery.incomplete,
+            p50: s.p50,
+            p99: s.p99,
+            ackP99: o.ack.p99,
+            pass,
+            cpu: step.cores,
+            framesPerS: Math.round(frames / (P.stepMs / 1000)),
+            recordsPerFrame: round(records / Math.max(1, frames), 1),
+            writes,
+            serverNsPerDeliveredRecord: Math.round((netServerS * 1e9) / Math.max(1, o.delivery.received)),
+            serverUsPerWrite: round((netServerS * 1e6) / Math.max(1, writes), 2),
+            serverUsPerPlacement: Math.round((serverS * 1e6) / acked),
+            placersOnly: {
+              clients: few.conn.clients,
+              acked: oa.acked,
+              p50: oa.latency.p50,
+              p99: oa.latency.p99,
+              writes: writesA,
+              serverCores: round(stepA.cores.server ?? 0, 3),
+              seconds: round(stepA.seconds, 1),
+            },
+            slow: {
+              rate: P.capacitySlowRate,
+              acked: oc.acked,
+              p50: oc.latency.p50,
+              p99: oc.latency.p99,
+              missing: oc.delivery.missing,
+              writes: writesC,
+              serverCores: round(stepC.cores.server ?? 0, 3),
+              seconds: round(stepC.seconds, 1),
+            },
+            split: { usPerPlacement: perPlacement === null ? null : round(perPlacement * 1e6, 1), usPerWrite: perWrite === null ? null : round(perWrite * 1e6, 2) },
+            redisUsPerPlacement: round((cpuS(step, "redis") * 1e6) / acked, 1),
+            redisCommandsPerPlacement: round((r1.commands - r0.commands) / acked, 3),
+            redisPublishesPerPlacement: round((r1.publish - r0.publish) / acked, 3),
+            redisBytesOutPerPlacement: Math.round((r1.netOut - r0.netOut) / acked),
+            postgresUsPerPlacement: round((cpuS(step, "postgres") * 1e6) / acked, 1),
+            commits,
+            placementsPerCommit: round(o.acked / Math.max(1, commits), 1),
+            walBytesPerPlacement: Math.round((w1 - w0) / acked),
+          },
+          join: {
+            n: j,
+            perS: P.crowdJoinPerS,
+            opened: joined.clients,
+            failed: joined.failed,
+            seconds: round(join.seconds, 1),
+            converged,
+            cpu: join.cores,
+            serverMsPerJoin: round((cpuS(join, "server") * 1000) / jn, 2),
+            redisUsPerJoin: round((cpuS(join, "redis") * 1e6) / jn, 1),
+            redisCommandsPerJoin: round((rj1.commands - rj0.commands) / jn, 1),
+            postgresUsPerJoin: round((cpuS(join, "postgres") * 1e6) / jn, 1),
+          },
+        };
+        log("  ", JSON.stringify(row));
+        rows.push(row);
+      } finally {
+        await Promise.all(reps.map((x) => x.stop()));
+      }
+    }
+  } finally {
+    await rc.close();
+  }
+  return { clients: n, rate: P.capacityRate, joins: j, joinPerS: P.crowdJoinPerS, stepMs: P.stepMs, idleMs: P.capacityIdleMs, rows };
+}
+
 // ---------------------------------------------------------------- targets
 
 function judge(r: Results): Results["targets"] {
@@ -1273,6 +1847,23 @@ function judge(r: Results): Results["targets"] {
       target: "flat: within 2×",
       measured: `${crowd.map((c) => `${(c.bytesPerClientPerS / 1024).toFixed(1)} KB/s`).join(" → ")} (${round(ratio, 1)}×)${r.crowd!.skipped.length ? `; N = ${r.crowd!.skipped.map((s) => s.n).join(", ")} skipped` : ""}`,
       met: ratio <= 2 && r.crowd!.skipped.length === 0 && crowd.every((c) => c.converged),
+    });
+  }
+  for (const c of r.cursors?.rows ?? []) {
+    out.push({
+      name: `live cursors: ${r.cursors!.users} users × ${r.cursors!.movesPerS} moves/s on one board, 2 replicas, views of ${c.viewSide} px (≈ ${c.expectedInView} others in view)`,
+      target: "reported (issue 11)",
+      measured: `per client ${(c.bytesPerClientPerS / 1024).toFixed(1)} KB/s received (${c.entriesPerClientPerS} positions/s), server CPU ${c.serverCpuMsPerClientPerS} ms/s per client${c.closed ? `; ${c.closed} clients closed` : ""}`,
+      met: null,
+    });
+  }
+  if (r.bundle) {
+    const b = r.bundle;
+    out.push({
+      name: "JavaScript shipped by `/` (gzip -9)",
+      target: `< ${((b.limitGzipBytes ?? 200_000) / 1000).toFixed(0)} KB`,
+      measured: b.error ? `not measured: ${b.error}` : `${((b.totalGzipBytes ?? 0) / 1000).toFixed(1)} KB (build of ${b.builtAt?.slice(0, 16).replace("T", " ")} UTC)`,
+      met: b.error ? null : (b.totalGzipBytes ?? 0) < (b.limitGzipBytes ?? 0),
     });
   }
   const big = r.startup?.rows.find((x) => x.placements >= 10_000_000);

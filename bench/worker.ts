@@ -17,6 +17,8 @@ import {
   type CollectResult,
   type ConnectResult,
   type ConnectSpec,
+  type CursorAction,
+  type CursorResult,
   type DurableResult,
   Histogram,
   latencyOf,
@@ -26,6 +28,7 @@ import {
   type WorkerCommand,
   type WorkerReply,
 } from "./common";
+import { countCursorFrame } from "./cursor-count";
 import { DeliveryTracker } from "./delivery";
 
 /** Presence traffic seen by one client (crowd scenario). */
@@ -58,6 +61,31 @@ class PresenceCounter {
   }
 }
 
+/** `cursors` traffic seen by one client (scenario 8), since the last collect. */
+class CursorCounter {
+  frames = 0;
+  bytes = 0;
+  entries = 0;
+  gone = 0;
+  largest = 0;
+
+  text(data: Buffer): boolean {
+    const c = countCursorFrame(data);
+    if (c === null) return false;
+    const wire = data.length + wsHeaderBytes(data.length);
+    this.frames++;
+    this.bytes += wire;
+    this.entries += c.entries;
+    this.gone += c.gone;
+    if (wire > this.largest) this.largest = wire;
+    return true;
+  }
+
+  reset(): void {
+    this.frames = this.bytes = this.entries = this.gone = this.largest = 0;
+  }
+}
+
 interface BenchClient {
   placer: boolean;
   sample: boolean;
@@ -70,6 +98,9 @@ interface BenchClient {
   delivery: DeliveryTracker;
   malformed: number;
   presence: PresenceCounter | null;
+  cursors: CursorCounter | null;
+  /** Send one text message as it is (Tessera); returns its bytes on the wire, 0 when not open. */
+  sendText(text: string): number;
   /** Send one placement; `ref` is echoed by the ack. */
   place(x: number, y: number, color: number, ref: string): void;
   close(): void;
@@ -131,7 +162,7 @@ function messageType(data: Buffer): string | null {
   }
 }
 
-function newClient(placer: boolean, spec: ConnectSpec): Omit<BenchClient, "place" | "close"> {
+function newClient(placer: boolean, spec: ConnectSpec): Omit<BenchClient, "place" | "close" | "sendText"> {
   return {
     placer,
     sample: !!spec.latency,
@@ -142,6 +173,7 @@ function newClient(placer: boolean, spec: ConnectSpec): Omit<BenchClient, "place
     delivery: new DeliveryTracker(0),
     malformed: 0,
     presence: spec.presence ? new PresenceCounter() : null,
+    cursors: spec.cursors ? new CursorCounter() : null,
   };
 }
 
@@ -154,6 +186,12 @@ function tesseraClient(url: string, cookie: string, placer: boolean, localAddres
       ...newClient(placer, spec),
       place(x, y, color, ref) {
         if (ws.readyState === WebSocket.OPEN) ws.send(`{"type":"place","x":${x},"y":${y},"color":${color},"ref":"${ref}"}`);
+      },
+      sendText(text) {
+        if (ws.readyState !== WebSocket.OPEN) return 0;
+        ws.send(text);
+        // A client's frames are masked: 2 header bytes + 4 of mask (+2 from 126 bytes on).
+        return text.length + (text.length < 126 ? 6 : 8);
       },
       close() {
         ws.terminate();
@@ -181,6 +219,7 @@ function tesseraClient(url: string, cookie: string, placer: boolean, localAddres
         return;
       }
       if (idle) return;
+      if (c.cursors?.text(data)) return;
       if (c.presence) c.presence.text(data);
       // Acks and rejects are short; presence lists can be long and are not for the placer.
       if (!placer || data.length > 512) return;
@@ -225,6 +264,9 @@ function socketIoClient(url: string, name: string, placer: boolean, localAddress
       },
       close() {
         s.disconnect();
+      },
+      sendText() {
+        return 0;
       },
     };
     if (!spec.idle) {
@@ -403,6 +445,75 @@ async function durable(durationMs: number, window: number): Promise<DurableResul
   return { acked: countedAcked, rejected: countedRejected, ackHist: ackHist.toJson(), ms };
 }
 
+// Scenario 8: every cursor client moves its pointer `movesPerS` times a second.
+let cursorTimer: NodeJS.Timeout | null = null;
+let cursorSent = 0;
+let cursorSentBytes = 0;
+let cursorSince = Date.now();
+
+function cursors(a: CursorAction): CursorResult | null {
+  if (a.action === "stop" || a.action === "start") {
+    if (cursorTimer) clearInterval(cursorTimer);
+    cursorTimer = null;
+  }
+  if (a.action === "start") {
+    const movers = clients.filter((c) => c.cursors !== null && c.open);
+    const rnd = prng(a.seed);
+    const side = 1000;
+    const span = Math.max(1, Math.min(side, a.viewSide));
+    const period = 1000 / a.movesPerS;
+    const started = performance.now();
+    const state = movers.map((c, i) => {
+      const x0 = Math.floor(rnd() * (side - span + 1));
+      const y0 = Math.floor(rnd() * (side - span + 1));
+      cursorSentBytes += c.sendText(`{"type":"view","x0":${x0},"y0":${y0},"x1":${x0 + span - 1},"y1":${y0 + span - 1}}`);
+      cursorSent++;
+      // Each client at its own phase, so the moves are spread over the period, not sent in bursts.
+      return { c, x: Math.floor(rnd() * side), y: Math.floor(rnd() * side), next: started + ((i + rnd()) / movers.length) * period };
+    });
+    const clamp = (v: number) => (v < 0 ? 0 : v >= side ? side - 1 : v);
+    cursorTimer = setInterval(() => {
+      const now = performance.now();
+      for (const m of state) {
+        if (m.next > now) continue;
+        // The next move one period after this one was due (not after now): no drift, no catch-up burst.
+        m.next = Math.max(m.next + period, now);
+        m.x = clamp(m.x + Math.round((rnd() - 0.5) * 16));
+        m.y = clamp(m.y + Math.round((rnd() - 0.5) * 16));
+        cursorSentBytes += m.c.sendText(`{"type":"cursor","x":${m.x},"y":${m.y}}`);
+        cursorSent++;
+      }
+    }, 5);
+    return null;
+  }
+  if (a.action === "stop") return null;
+  const now = Date.now();
+  const r: CursorResult = { clients: 0, closed: 0, clientSeconds: 0, sent: cursorSent, sentBytes: cursorSentBytes, frames: 0, bytes: 0, entries: 0, gone: 0, largestFrame: 0, entriesPerClientPerS: [] };
+  for (const c of clients) {
+    const k = c.cursors;
+    if (!k) continue;
+    if (!c.open) {
+      r.closed++;
+      continue;
+    }
+    const secs = Math.max(0, now - Math.max(cursorSince, c.connectedAt)) / 1000;
+    r.clients++;
+    r.clientSeconds += secs;
+    r.frames += k.frames;
+    r.bytes += k.bytes;
+    r.entries += k.entries;
+    r.gone += k.gone;
+    r.largestFrame = Math.max(r.largestFrame, k.largest);
+    r.entriesPerClientPerS.push(secs > 0 ? k.entries / secs : 0);
+    k.reset();
+  }
+  r.entriesPerClientPerS.sort((x, y) => x - y);
+  cursorSent = 0;
+  cursorSentBytes = 0;
+  cursorSince = now;
+  return r;
+}
+
 /**
  * End of a step: every client closes its delivery window at `toSeq` (Tessera) or compares its count
  * with `expectedCount` (Socket.IO), and the latency sample is handed over.
@@ -504,7 +615,11 @@ async function handle(msg: WorkerCommand): Promise<unknown> {
       return presence(msg.sinceMs, msg.untilMs, msg.lists);
     case "durable":
       return durable(msg.durationMs, msg.window);
+    case "cursors":
+      return cursors(msg);
     case "close": {
+      if (cursorTimer) clearInterval(cursorTimer);
+      cursorTimer = null;
       for (const c of clients) c.close();
       clients = [];
       received = 0;
