@@ -90,6 +90,18 @@ async function canvas(base: string, board: string): Promise<{ bytes: Uint8Array;
   return { bytes: new Uint8Array(await res.arrayBuffer()), seq: Number(res.headers.get("x-canvas-seq")) };
 }
 
+/**
+ * The board once its body includes `seq`. GET …/canvas may answer with the body built up to one
+ * fan-out tick earlier (SPEC §3: X-Canvas-Seq says what it includes), so a read right after a write
+ * waits for the body that has it.
+ */
+async function canvasThrough(base: string, board: string, seq: number): Promise<{ bytes: Uint8Array; seq: number }> {
+  return waitFor(async () => {
+    const c = await canvas(base, board);
+    return c.seq >= seq ? c : null;
+  }, 5_000, `${board}'s body through seq ${seq}`);
+}
+
 /** A client's own drawing of a board it followed from seq 0: its PIXELS records, last writer wins. */
 function drawn(c: TestClient, w: number, h: number): Uint8Array {
   return replay(c.records, w, h);
@@ -223,7 +235,7 @@ describe("moderation on one replica", () => {
     const r = await post(srv.url, "/api/boards/m1/mod/wipe", { ...rect, color: 9 }, { cookie: mod.cookie });
     expect(r.status).toBe(200);
     expect(r.body).toEqual({ pixels: 600, firstSeq: before.seq + 1, lastSeq: before.seq + 600 });
-    const after = await canvas(srv.url, "m1");
+    const after = await canvasThrough(srv.url, "m1", before.seq + 600);
     expect(after.seq).toBe(before.seq + 600);
     for (let y = 0; y < H; y++) {
       for (let x = 0; x < W; x++) {
@@ -274,7 +286,7 @@ describe("moderation on one replica", () => {
     expect(r.status).toBe(200);
     expect(want.reverted).toBeGreaterThan(0);
     expect(r.body).toEqual({ reverted: want.reverted, firstSeq: seqBefore + 1, lastSeq: seqBefore + want.reverted });
-    expect((await canvas(srv.url, board)).bytes).toEqual(want.board);
+    expect((await canvasThrough(srv.url, board, seqBefore + want.reverted)).bytes).toEqual(want.board);
 
     // Then everything the griefer ever did: more than one chunk.
     const all2 = await history(srv.url, board);
@@ -282,7 +294,7 @@ describe("moderation on one replica", () => {
     expect(want2.reverted).toBeGreaterThan(MODERATION_CHUNK_PIXELS);
     const r2 = await post(srv.url, `/api/boards/${board}/mod/rollback`, { userId: griefer.user.id }, { token: ADMIN });
     expect(r2.body).toEqual({ reverted: want2.reverted, firstSeq: all2.length + 1, lastSeq: all2.length + want2.reverted });
-    const final = await canvas(srv.url, board);
+    const final = await canvasThrough(srv.url, board, all2.length + want2.reverted);
     expect(final.bytes).toEqual(want2.board);
     // The rollback's placements are history like any other: replaying them gives the same board.
     expect(replay(await history(srv.url, board), W, H)).toEqual(final.bytes);
