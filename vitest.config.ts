@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     // Playwright specs live in e2e/ and must not be collected by vitest.
-    include: ["lib/**/*.test.ts", "server/**/*.test.ts", "test/**/*.test.ts"],
+    include: ["lib/**/*.test.ts", "server/**/*.test.ts", "test/**/*.test.ts", "bench/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",

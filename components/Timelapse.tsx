@@ -45,7 +45,6 @@ class Player {
   pos: number;
   playing = false;
   speed = 1;
-  private canvas: HTMLCanvasElement | null = null;
   private ctx: CanvasRenderingContext2D | null = null;
   private image: ImageData | null = null;
   private words: Uint32Array | null = null;
@@ -90,7 +89,6 @@ class Player {
   }
 
   attach(canvas: HTMLCanvasElement | null): void {
-    this.canvas = canvas;
     this.ctx = canvas ? canvas.getContext("2d") : null;
     this.image = null;
     this.full = true;
