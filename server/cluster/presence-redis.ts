@@ -106,7 +106,8 @@ export class ClusterPresence implements Presence {
   private timer: NodeJS.Timeout | null = null;
   private beating: Promise<void> | null = null;
   private closed = false;
-  private others: PresenceInstance[] = [];
+  /** The other live replicas at the last heartbeat, with the time of their own last heartbeat. */
+  private others: Array<PresenceInstance & { seenAt: number }> = [];
   /** Board → user id → sort key: leaves Redis has not heard of yet. */
   private readonly pendingLeaves = new Map<string, Map<string, string>>();
   private stopStatus: (() => void) | null = null;
@@ -276,7 +277,11 @@ export class ClusterPresence implements Presence {
 
   instances(): PresenceInstance[] {
     const me = this.local.counts();
-    return [{ id: this.o.instanceId, users: me.users, connections: me.connections }, ...(this.scope === "cluster" ? this.others : [])];
+    // A replica whose heartbeat is older than the TTL is gone even if our own heartbeat has not come
+    // round to re-read the list: its users are expired by then, and the list says the same.
+    const cutoff = Date.now() - this.ttlMs;
+    const others = this.scope === "cluster" ? this.others.filter((o) => o.seenAt >= cutoff).map(({ id, users, connections }) => ({ id, users, connections })) : [];
+    return [{ id: this.o.instanceId, users: me.users, connections: me.connections }, ...others];
   }
 
   // ---- following boards
@@ -458,15 +463,16 @@ export class ClusterPresence implements Presence {
   /** The live replicas' records: bounded by PRESENCE_MAX_PODS, never by users. */
   private async readOthers(cutoff: number): Promise<void> {
     const pub = this.o.link.pub;
-    const ids = (await pub.zRange(PODS_INDEX, "+inf", cutoff, { BY: "SCORE", REV: true, LIMIT: { offset: 0, count: PRESENCE_MAX_PODS + 1 } })).filter(
-      (id) => id !== this.o.instanceId && POD_ID.test(id),
+    const live = (await pub.zRangeWithScores(PODS_INDEX, "+inf", cutoff, { BY: "SCORE", REV: true, LIMIT: { offset: 0, count: PRESENCE_MAX_PODS + 1 } })).filter(
+      (p) => p.value !== this.o.instanceId && POD_ID.test(p.value) && Number.isFinite(p.score),
     );
-    const values = ids.length > 0 ? await pub.mGet(ids.slice(0, PRESENCE_MAX_PODS).map(podUsersKey)) : [];
-    const others: PresenceInstance[] = [];
+    const ids = live.slice(0, PRESENCE_MAX_PODS).map((p) => p.value);
+    const values = ids.length > 0 ? await pub.mGet(ids.map(podUsersKey)) : [];
+    const others: Array<PresenceInstance & { seenAt: number }> = [];
     values.forEach((v, i) => {
       if (v === null) return; // expired between the two reads: that replica stopped
       const rec = parsePodRecord(ids[i], v);
-      if (rec) others.push(rec);
+      if (rec) others.push({ ...rec, seenAt: live[i].score });
       else this.garbage.records++;
     });
     this.others = others;
