@@ -79,18 +79,34 @@ test("desktop: the page says what an outage means and is back within moments of 
   await expect(page.getByTestId("toast").filter({ hasText: /placing is paused|not connected|connection dropped/i })).toBeVisible();
   await expect.poll(() => shownIndex(page, 20, 20)).toBe(0);
 
-  // A long outage: wait until the page's next reconnect attempt is seconds away.
-  await expect.poll(async () => (await debug(page)).retryInMs ?? 0, { timeout: 60_000, intervals: [250] }).toBeGreaterThan(3_000);
-  const before = await debug(page);
-
-  await restart();
-  const answeringAt = Date.now();
-  await expect(status).toHaveAttribute("data-state", "live", { timeout: 30_000 });
-  const reconnectMs = Date.now() - answeringAt;
-  test.info().annotations.push({ type: "reconnect after the server answered again", description: `${reconnectMs} ms (the backoff's next attempt was ${before.retryInMs} ms away)` });
-  console.log(`[outage] live ${reconnectMs} ms after the server answered; backoff would have waited ${before.retryInMs} ms`);
-  // It was the probe that brought the page back, not the backoff.
-  expect((await debug(page)).probeReconnects).toBeGreaterThan(before.probeReconnects);
+  // A long outage: wait until the page's next reconnect attempt is seconds away, then start the
+  // server. The page must be back within moments, brought back by its probe, not by the backoff.
+  // Starting the server takes seconds too (more on a loaded machine); when the start took so long
+  // that the backoff's attempt fell due meanwhile, the round proves nothing either way, so the
+  // outage is repeated (a few times at most). A round whose start was quick must be the probe's.
+  let probed = false;
+  for (let round = 1; round <= 3 && !probed; round++) {
+    if (round > 1) {
+      await server.stop("SIGTERM");
+      await expect(status).toHaveAttribute("data-state", "reconnecting");
+    }
+    await expect.poll(async () => (await debug(page)).retryInMs ?? 0, { timeout: 60_000, intervals: [250] }).toBeGreaterThan(3_000);
+    const before = await debug(page);
+    const restartAt = Date.now();
+    await restart();
+    const answeringAt = Date.now();
+    await expect(status).toHaveAttribute("data-state", "live", { timeout: 30_000 });
+    const reconnectMs = Date.now() - answeringAt;
+    const startMs = answeringAt - restartAt;
+    test.info().annotations.push({
+      type: "reconnect after the server answered again",
+      description: `${reconnectMs} ms (the server took ${startMs} ms to start; the backoff's next attempt was ${before.retryInMs} ms away)`,
+    });
+    console.log(`[outage] round ${round}: live ${reconnectMs} ms after the server answered (start took ${startMs} ms); backoff would have waited ${before.retryInMs} ms`);
+    probed = (await debug(page)).probeReconnects > before.probeReconnects;
+    if (!probed) expect(startMs + reconnectMs, "the backoff's attempt was not due yet, so the probe should have reconnected").toBeGreaterThanOrEqual((before.retryInMs ?? 0) - 250);
+  }
+  expect(probed, "the probe brought the page back in one of the rounds").toBe(true);
   await expect(page.getByTestId("toast").filter({ hasText: /back online/i })).toBeVisible();
   await expect(banner).toHaveCount(0);
   await expect(page.locator(".online-pill")).toHaveAttribute("data-stale", "false");

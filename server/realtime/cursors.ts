@@ -46,6 +46,12 @@ interface Viewer {
   sent: Map<string, number>;
   /** The view changed: compare every cursor on the next tick, not only the changed ones. */
   full: boolean;
+  /**
+   * The first cursor the per-frame cap held back: the next full comparison starts there, so with
+   * more than CURSORS_PER_FRAME moving in view every one of them takes its turn (without it the
+   * same first ones would win every tick and the rest would never be drawn).
+   */
+  resume: string | null;
 }
 
 class BoardCursors {
@@ -71,7 +77,7 @@ export class Cursors {
     const v = b.viewers.get(member);
     const next = { x0: Math.min(rect.x0, rect.x1), y0: Math.min(rect.y0, rect.y1), x1: Math.max(rect.x0, rect.x1), y1: Math.max(rect.y0, rect.y1) };
     if (v) Object.assign(v, next, { full: true });
-    else b.viewers.set(member, { ...next, sent: new Map(), full: true });
+    else b.viewers.set(member, { ...next, sent: new Map(), full: true, resume: null });
     this.schedule(member.board, b);
   }
 
@@ -184,6 +190,7 @@ export class Cursors {
       if (inView) {
         if (v.sent.get(cid) === p.version) return;
         if (entries.length >= CURSORS_PER_FRAME) {
+          if (!more) v.resume = cid;
           more = true;
           return;
         }
@@ -194,7 +201,10 @@ export class Cursors {
       }
     };
     if (v.full) {
-      for (const cid of b.positions.keys()) consider(cid);
+      const ids = [...b.positions.keys()];
+      const start = v.resume === null ? 0 : Math.max(0, ids.indexOf(v.resume));
+      v.resume = null;
+      for (let i = 0; i < ids.length; i++) consider(ids[(start + i) % ids.length]);
       for (const cid of [...v.sent.keys()]) if (!b.positions.has(cid)) consider(cid);
       v.full = more;
     } else {
