@@ -4,7 +4,7 @@
 // show every tool inline; narrow ones and phones keep zoom in/out inline and put fit, link, PNG,
 // template, cursors, sound and notifications under "More".
 
-import { useEffect, useRef } from "react";
+import { type ReactNode, useEffect, useRef } from "react";
 import { useShallow } from "zustand/react/shallow";
 import { boardPath } from "@/lib/client/api";
 import { copyLink, fitToScreen, openNameForm, setNotify, setShowCursors, setSound, zoomIn, zoomOut } from "@/lib/client/controller";
@@ -133,39 +133,15 @@ export function TopBar() {
           </a>
           {!watching && (
             <>
-              <button
-                type="button"
-                className={`icon-btn${showCursors ? " is-on" : ""}`}
-                aria-pressed={showCursors}
-                aria-label="Show other people's cursors"
-                title={cursorsLabel}
-                data-testid="cursors-toggle"
-                onClick={() => setShowCursors(!showCursors)}
-              >
+              <ToggleButton on={showCursors} label="Show other people's cursors" title={cursorsLabel} testId="cursors-toggle" onToggle={() => setShowCursors(!showCursors)}>
                 {showCursors ? <CursorIcon /> : <CursorOffIcon />}
-              </button>
-              <button
-                type="button"
-                className={`icon-btn${soundOn ? " is-on" : ""}`}
-                aria-pressed={soundOn}
-                aria-label="Sound when you can place again"
-                title={soundLabel}
-                data-testid="sound-toggle"
-                onClick={() => setSound(!soundOn)}
-              >
+              </ToggleButton>
+              <ToggleButton on={soundOn} label="Sound when you can place again" title={soundLabel} testId="sound-toggle" onToggle={() => setSound(!soundOn)}>
                 {soundOn ? <SoundOnIcon /> : <SoundOffIcon />}
-              </button>
-              <button
-                type="button"
-                className={`icon-btn${notifyOn ? " is-on" : ""}`}
-                aria-pressed={notifyOn}
-                aria-label="Notification when you can place again"
-                title={notifyLabel}
-                data-testid="notify-toggle"
-                onClick={() => void setNotify(!notifyOn)}
-              >
+              </ToggleButton>
+              <ToggleButton on={notifyOn} label="Notification when you can place again" title={notifyLabel} testId="notify-toggle" onToggle={() => void setNotify(!notifyOn)}>
                 {notifyOn ? <BellIcon /> : <BellOffIcon />}
-              </button>
+              </ToggleButton>
             </>
           )}
         </div>
@@ -249,5 +225,22 @@ export function TopBar() {
         </button>
       </div>
     </header>
+  );
+}
+
+/** An on/off icon button of the top bar (aria-pressed says which). */
+function ToggleButton(props: { on: boolean; label: string; title: string; testId: string; onToggle: () => void; children: ReactNode }) {
+  return (
+    <button
+      type="button"
+      className={`icon-btn${props.on ? " is-on" : ""}`}
+      aria-pressed={props.on}
+      aria-label={props.label}
+      title={props.title}
+      data-testid={props.testId}
+      onClick={props.onToggle}
+    >
+      {props.children}
+    </button>
   );
 }

@@ -5,33 +5,18 @@
 
 import { expect, test, type Page } from "@playwright/test";
 import { PALETTE } from "../lib/palette";
-import { freshPgDatabase } from "../test/pg";
-import { RedisProcess, ReplicaProcess } from "../test/processes";
+import { type E2eCluster, startCluster } from "./cluster";
 import { clickPixel, drawnColor, join, pixelOnScreen } from "./helpers";
 
-let db: Awaited<ReturnType<typeof freshPgDatabase>>;
-let redis: RedisProcess;
-const replicas: ReplicaProcess[] = [];
+let cluster: E2eCluster;
 
 test.beforeAll(async () => {
   test.setTimeout(120_000);
-  db = await freshPgDatabase();
-  redis = await RedisProcess.start();
-  const env = {
-    DATABASE_URL: db.url,
-    REDIS_URL: redis.url,
-    SESSION_SECRET: "e2e-cluster-secret-0123456789",
-    COOLDOWN_MS: "1000",
-    CANVAS_WIDTH: "200",
-    CANVAS_HEIGHT: "150",
-  };
-  for (const id of ["e2e-boards-a", "e2e-boards-b"]) replicas.push(await ReplicaProcess.start({ env, instanceId: id, apiOnly: false }));
+  cluster = await startCluster(["e2e-boards-a", "e2e-boards-b"]);
 });
 
 test.afterAll(async () => {
-  await Promise.all(replicas.map((r) => r.stop("SIGTERM")));
-  await redis?.stop();
-  await db?.drop();
+  await cluster?.dispose();
 });
 
 const userId = (page: Page) => page.evaluate(() => (window as unknown as { __tessera: { state: { user: { id: string } } } }).__tessera.state.user.id);
@@ -60,7 +45,7 @@ async function cursorAt(page: Page, id: string): Promise<{ x: number; y: number 
 
 test("create a board, open it on two replicas, place, and see each other's cursors move with names", async ({ browser }) => {
   test.setTimeout(120_000);
-  const [a, b] = replicas;
+  const [a, b] = cluster.replicas;
   const alice = await (await browser.newContext({ baseURL: a.url, viewport: { width: 1280, height: 800 } })).newPage();
   const bob = await (await browser.newContext({ baseURL: b.url, viewport: { width: 1280, height: 800 } })).newPage();
 

@@ -3,37 +3,22 @@
 
 import { expect, test } from "@playwright/test";
 import { PALETTE } from "../lib/palette";
-import { freshPgDatabase } from "../test/pg";
-import { RedisProcess, ReplicaProcess } from "../test/processes";
+import { type E2eCluster, startCluster } from "./cluster";
 import { clickPixel, drawnColor, join } from "./helpers";
 
-let db: Awaited<ReturnType<typeof freshPgDatabase>>;
-let redis: RedisProcess;
-const replicas: ReplicaProcess[] = [];
+let cluster: E2eCluster;
 
 test.beforeAll(async () => {
   test.setTimeout(120_000);
-  db = await freshPgDatabase();
-  redis = await RedisProcess.start();
-  const env = {
-    DATABASE_URL: db.url,
-    REDIS_URL: redis.url,
-    SESSION_SECRET: "e2e-cluster-secret-0123456789",
-    COOLDOWN_MS: "1000",
-    CANVAS_WIDTH: "200",
-    CANVAS_HEIGHT: "150",
-  };
-  for (const id of ["e2e-a", "e2e-b"]) replicas.push(await ReplicaProcess.start({ env, instanceId: id, apiOnly: false }));
+  cluster = await startCluster(["e2e-a", "e2e-b"]);
 });
 
 test.afterAll(async () => {
-  await Promise.all(replicas.map((r) => r.stop("SIGTERM")));
-  await redis?.stop();
-  await db?.drop();
+  await cluster?.dispose();
 });
 
 test("users on different replicas see each other's pixels and names", async ({ browser }) => {
-  const [a, b] = replicas;
+  const [a, b] = cluster.replicas;
   const alice = await (await browser.newContext({ baseURL: a.url })).newPage();
   const bob = await (await browser.newContext({ baseURL: b.url })).newPage();
   await join(alice, "Alice");
@@ -58,12 +43,12 @@ test("users on different replicas see each other's pixels and names", async ({ b
 });
 
 test("the page shows when Redis is down and recovers when it returns", async ({ browser }) => {
-  const [a, b] = replicas;
+  const [a, b] = cluster.replicas;
   const page = await (await browser.newContext({ baseURL: a.url })).newPage();
   const other = await (await browser.newContext({ baseURL: b.url })).newPage();
   await join(page, "Watcher");
   await join(other, "Painter");
-  await redis.kill();
+  await cluster.redis.kill();
   await expect(page.getByTestId("connection-status")).toHaveAttribute("data-state", "degraded");
   // The count is this replica's own: the page says so next to it.
   await expect(page.getByTestId("online-scope")).toContainText("this server only");
@@ -71,7 +56,7 @@ test("the page shows when Redis is down and recovers when it returns", async ({ 
   await other.getByTestId("color-4").click();
   await clickPixel(other, 90, 90);
   await expect.poll(() => drawnColor(page, 90, 90), { timeout: 10_000 }).toBe(PALETTE[4]);
-  await redis.start();
+  await cluster.redis.start();
   await expect(page.getByTestId("connection-status")).toHaveAttribute("data-state", "live");
   await expect(page.getByTestId("online-scope")).toHaveCount(0);
 });

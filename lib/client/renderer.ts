@@ -3,6 +3,7 @@
 
 import { paletteRgba } from "../palette";
 import type { Board } from "../canvas";
+import { FrameLayer } from "./frame-layer";
 
 /** What the renderer draws: the board plus optimistic overrides. */
 export interface PixelSource {
@@ -20,7 +21,7 @@ const SINGLE_PUT_MAX = 24;
 /** Tile side (board pixels) for grouping many changed pixels into a few small puts. */
 const TILE = 32;
 
-export class BoardRenderer {
+export class BoardRenderer extends FrameLayer {
   private canvas: HTMLCanvasElement | null = null;
   private ctx: CanvasRenderingContext2D | null = null;
   private image: ImageData | null = null;
@@ -28,17 +29,16 @@ export class BoardRenderer {
   private colors: Uint32Array;
   private queue: number[] = [];
   private full = true;
-  private frame = 0;
   private readonly source: PixelSource;
   /** Called after every full repaint (first board on screen, snapshots, palette changes). */
   onFullPaint: ((canvas: HTMLCanvasElement) => void) | null = null;
 
   constructor(source: PixelSource, palette: readonly string[]) {
+    super();
     this.source = source;
     this.colors = paletteRgba(palette);
   }
 
-  /** Attach to (or, with null, detach from) the board's canvas element. */
   attach(canvas: HTMLCanvasElement | null): void {
     if (canvas === this.canvas) return;
     this.canvas = canvas;
@@ -72,36 +72,7 @@ export class BoardRenderer {
     this.schedule();
   }
 
-  destroy(): void {
-    if (this.frame) cancelAnimationFrame(this.frame);
-    this.frame = 0;
-    this.attach(null);
-  }
-
-  private schedule(): void {
-    if (this.frame || typeof requestAnimationFrame === "undefined") return;
-    this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
-      this.flush();
-    });
-  }
-
-  /** Time spent drawing (main thread), for `window.__tessera.renderStats` and the performance spec. */
-  readonly stats = { flushes: 0, totalMs: 0, maxMs: 0 };
-
-  /** Draw what is queued. Public so tests and `window.__tessera` can force a frame. */
-  flush(): void {
-    const t0 = typeof performance !== "undefined" ? performance.now() : 0;
-    this.draw();
-    if (t0 > 0) {
-      const ms = performance.now() - t0;
-      this.stats.flushes++;
-      this.stats.totalMs += ms;
-      if (ms > this.stats.maxMs) this.stats.maxMs = ms;
-    }
-  }
-
-  private draw(): void {
+  protected draw(): void {
     const board = this.source.board;
     const canvas = this.canvas;
     const ctx = this.ctx;

@@ -5,6 +5,7 @@
 // animation frame, like the board's.
 
 import { paletteRgba } from "../palette";
+import { FrameLayer } from "./frame-layer";
 
 /** Up to this many changed pixels are put one by one; more are put tile by tile. */
 const SINGLE_PUT_MAX = 24;
@@ -27,7 +28,7 @@ export interface TemplatePixels {
   y: number;
 }
 
-export class TemplateLayer {
+export class TemplateLayer extends FrameLayer {
   private canvas: HTMLCanvasElement | null = null;
   private ctx: CanvasRenderingContext2D | null = null;
   private image: ImageData | null = null;
@@ -37,7 +38,6 @@ export class TemplateLayer {
   private mismatchOnly = false;
   private queue: number[] = [];
   private full = true;
-  private frame = 0;
   /** Template pixels that do not match the board yet (when a template is set). */
   mismatches = 0;
   /** Called after each draw with the mismatch count (the panel shows it). */
@@ -47,6 +47,7 @@ export class TemplateLayer {
     private source: BoardLike,
     palette: readonly string[],
   ) {
+    super();
     this.colors = paletteRgba(palette);
   }
 
@@ -106,36 +107,7 @@ export class TemplateLayer {
     this.schedule();
   }
 
-  destroy(): void {
-    if (this.frame) cancelAnimationFrame(this.frame);
-    this.frame = 0;
-    this.attach(null);
-  }
-
-  private schedule(): void {
-    if (this.frame || typeof requestAnimationFrame === "undefined") return;
-    this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
-      this.flush();
-    });
-  }
-
-  /** Main-thread time spent drawing the layer (the performance spec reports it). */
-  readonly stats = { flushes: 0, totalMs: 0, maxMs: 0 };
-
-  /** Draw what is queued (public for tests and `window.__tessera`). */
-  flush(): void {
-    const t0 = typeof performance !== "undefined" ? performance.now() : 0;
-    this.draw();
-    if (t0 > 0) {
-      const ms = performance.now() - t0;
-      this.stats.flushes++;
-      this.stats.totalMs += ms;
-      if (ms > this.stats.maxMs) this.stats.maxMs = ms;
-    }
-  }
-
-  private draw(): void {
+  protected draw(): void {
     const t = this.tpl;
     const canvas = this.canvas;
     const ctx = this.ctx;

@@ -2,15 +2,13 @@
 // PIXELS body or JSON. Both read the database only, so every replica answers alike.
 
 import { PLACEMENTS_PAGE_MAX_LIMIT } from "../../lib/limits";
+import { PIXEL_RECORD_BYTES, PIXELS_FRAME } from "../../lib/protocol";
 import { buildBoard } from "./snapshots";
 import { PACKED_RECORD_BYTES, type Storage, type StoredPlacement, UnknownBoardError } from "./store";
 
 /** A history request outside what the board holds (seq beyond its current one, bad limit…); the message says what is allowed. */
 export class HistoryRangeError extends Error {}
 
-/** PIXELS frame tag and record size (SPEC §4): 0x01, then seq:u32 x:u16 y:u16 color:u8, little-endian. */
-const PIXELS_TAG = 0x01;
-const PIXELS_RECORD_BYTES = 9;
 
 export interface BoardAtSeq {
   width: number;
@@ -67,14 +65,14 @@ export async function placementsPixels(
   checkPage(after, limit);
   const current = await storage.currentSeq(boardId);
   const page = await storage.placementsPacked(boardId, after, Number.MAX_SAFE_INTEGER, limit);
-  const body = new Uint8Array(1 + page.count * PIXELS_RECORD_BYTES);
-  body[0] = PIXELS_TAG;
+  const body = new Uint8Array(1 + page.count * PIXEL_RECORD_BYTES);
+  body[0] = PIXELS_FRAME;
   const src = new DataView(page.records.buffer, page.records.byteOffset, page.records.byteLength);
   const dst = new DataView(body.buffer);
   for (let i = 0; i < page.count; i++) {
     const hi = src.getUint32(i * PACKED_RECORD_BYTES);
     const lo = src.getUint32(i * PACKED_RECORD_BYTES + 4);
-    const o = 1 + i * PIXELS_RECORD_BYTES;
+    const o = 1 + i * PIXEL_RECORD_BYTES;
     dst.setUint32(o, hi, true);
     dst.setUint16(o + 4, lo >>> 20, true);
     dst.setUint16(o + 6, (lo >>> 8) & 0xfff, true);

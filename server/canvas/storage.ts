@@ -20,13 +20,12 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import pg from "pg";
-import type { PublicUser } from "../../lib/protocol";
+import type { BoardState, PublicUser } from "../../lib/protocol";
 import { boards, boardUsers, modLog, placements, snapshots, users } from "../../lib/db/schema";
 import { type CommitPlan, type PlacementRequest, planCommit } from "./commit-plan";
 import { lockDataDir } from "./storage-data-dir";
 import {
   type BoardRow,
-  type BoardState,
   type CommitOptions,
   type CreateBoardResult,
   type ModActor,

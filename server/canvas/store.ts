@@ -2,11 +2,8 @@
 // implementation is storage.ts (drizzle over PostgreSQL or PGlite); everything else depends on
 // this interface only.
 
-import type { PublicUser } from "../../lib/protocol";
+import type { BoardState, BoardVisibility, PublicUser } from "../../lib/protocol";
 import type { CommitPlan, PlacementRequest } from "./commit-plan";
-
-export type BoardVisibility = "public" | "unlisted";
-export type BoardState = "open" | "frozen";
 
 /** A board's row (SPEC §9) without its live counts; `seq` is the committed seq when it was read. */
 export interface BoardRow {
