@@ -5,7 +5,8 @@
 import "@/app/extras.css";
 import { useEffect, useId, useState } from "react";
 import { ACTIVITY_REFRESH_MS, type Activity, barChart, getActivity, minuteSeries, type Placer, rankOf } from "@/lib/client/activity";
-import { boardPath, errorText, requestJson } from "@/lib/client/extras-http";
+import { boardPath } from "@/lib/client/api";
+import { errorText, requestJson } from "@/lib/client/extras-http";
 import { ACTIVITY_HOURS } from "@/lib/limits";
 
 /** The chart's drawing box (SVG user units; the SVG itself is as wide as the page allows). */

@@ -13,7 +13,8 @@ import { useCallback, useEffect, useId, useMemo, useRef, useState, type Keyboard
 import { createPortal } from "react-dom";
 import { panBy, zoomBy } from "@/lib/client/controller";
 import { useExtras } from "@/lib/client/extras-store";
-import { boardPath, errorText, query } from "@/lib/client/extras-http";
+import { boardPath } from "@/lib/client/api";
+import { errorText, query } from "@/lib/client/extras-http";
 import { formatAbsolute } from "@/lib/client/format";
 import { parseMoment, withMoment } from "@/lib/client/history";
 import { httpHistory, loadTimeMap, playbackRate, rateLabel, Replayer, Superseded, TIMELAPSE_SPEEDS, type TimeMap } from "@/lib/client/timelapse";

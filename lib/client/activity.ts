@@ -2,7 +2,8 @@
 // placements per minute as SVG bars, with the gaps (minutes nobody placed) filled with zeros.
 
 import type { PublicUser } from "../protocol";
-import { boardPath, requestJson } from "./extras-http";
+import { boardPath } from "./api";
+import { requestJson } from "./extras-http";
 
 export interface Placer {
   user: PublicUser;

@@ -53,7 +53,8 @@ export function boardPath(board: string, suffix = ""): string {
   return `/api/boards/${encodeURIComponent(board)}${suffix}`;
 }
 
-async function failure(res: Response): Promise<ApiError> {
+/** The error a non-2xx response stands for: the body's code and message when it has them. */
+export async function failureOf(res: Response): Promise<ApiError> {
   let body: Partial<HttpErrorBody> | null = null;
   try {
     body = (await res.json()) as Partial<HttpErrorBody>;
@@ -81,7 +82,7 @@ export const SESSION_PATH = "/api/session?optional=1";
 export async function getSessionInfo(prefetched?: Promise<Response> | null): Promise<SessionInfo | null> {
   const res = await prefetchedOr(prefetched, (r) => r.ok || r.status === 401, () => fetch(SESSION_PATH, GET));
   if (res.status === 401) return null;
-  if (!res.ok) throw await failure(res);
+  if (!res.ok) throw await failureOf(res);
   const body = (await res.json()) as { user: PublicUser | null; moderator?: unknown };
   return body.user ? { user: body.user, moderator: body.moderator === true } : null;
 }
@@ -99,7 +100,7 @@ export async function createSession(name: string): Promise<PublicUser> {
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ name }),
   });
-  if (!res.ok) throw await failure(res);
+  if (!res.ok) throw await failureOf(res);
   const body = (await res.json()) as { user: PublicUser };
   return body.user;
 }
@@ -136,7 +137,7 @@ async function prefetchedOr(prefetched: Promise<Response> | null | undefined, ac
 export async function getBoard(board: string, prefetched?: Promise<Response> | null): Promise<BoardInfo | null> {
   const res = await prefetchedOr(prefetched, (r) => r.ok || r.status === 404, () => fetch(boardPath(board), GET));
   if (res.status === 404) return null;
-  if (!res.ok) throw await failure(res);
+  if (!res.ok) throw await failureOf(res);
   return ((await res.json()) as { board: BoardInfo }).board;
 }
 
@@ -145,7 +146,7 @@ export async function listBoards(after: string | null, limit: number): Promise<{
   const q = new URLSearchParams({ limit: String(limit) });
   if (after) q.set("after", after);
   const res = await fetch(`/api/boards?${q}`, GET);
-  if (!res.ok) throw await failure(res);
+  if (!res.ok) throw await failureOf(res);
   const body = (await res.json()) as { boards?: BoardInfo[]; next?: string | null };
   return { boards: Array.isArray(body.boards) ? body.boards : [], next: typeof body.next === "string" ? body.next : null };
 }
@@ -167,7 +168,7 @@ export async function createBoard(board: NewBoard): Promise<BoardInfo> {
     headers: { "content-type": "application/json" },
     body: JSON.stringify(board),
   });
-  if (!res.ok) throw await failure(res);
+  if (!res.ok) throw await failureOf(res);
   return ((await res.json()) as { board: BoardInfo }).board;
 }
 
@@ -181,7 +182,7 @@ export async function getCanvas(board: string, prefetched?: Promise<Response> | 
 }
 
 async function readSnapshot(res: Response): Promise<CanvasSnapshot> {
-  if (!res.ok) throw await failure(res);
+  if (!res.ok) throw await failureOf(res);
   const seq = Number(res.headers.get("X-Canvas-Seq"));
   const width = Number(res.headers.get("X-Canvas-Width"));
   const height = Number(res.headers.get("X-Canvas-Height"));
@@ -200,11 +201,11 @@ async function readSnapshot(res: Response): Promise<CanvasSnapshot> {
 export async function getPixel(board: string, x: number, y: number): Promise<PixelDetails | null> {
   const res = await fetch(boardPath(board, `/pixel?x=${x}&y=${y}&optional=1`), GET);
   if (res.status === 404) {
-    const e = await failure(res);
+    const e = await failureOf(res);
     if (e.code === "no_board") throw e;
     return null;
   }
-  if (!res.ok) throw await failure(res);
+  if (!res.ok) throw await failureOf(res);
   const d = (await res.json()) as Partial<PixelDetails> | null;
   return d && d.user && typeof d.seq === "number" ? (d as PixelDetails) : null;
 }
@@ -223,7 +224,7 @@ function publicUsers(raw: unknown): PublicUser[] {
 /** Active users and the first (up to 100) people, for a visitor who is only watching. */
 export async function getStats(board: string): Promise<{ activeUsers: number; users: PublicUser[]; total: number }> {
   const res = await fetch(boardPath(board, "/stats"), GET);
-  if (!res.ok) throw await failure(res);
+  if (!res.ok) throw await failureOf(res);
   const body = (await res.json()) as { activeUsers?: unknown; users?: unknown; total?: unknown };
   const users = publicUsers(body.users);
   const total = typeof body.total === "number" ? body.total : typeof body.activeUsers === "number" ? body.activeUsers : users.length;
@@ -235,7 +236,7 @@ export async function getUsersPage(board: string, after: string | null, limit: n
   const q = new URLSearchParams({ limit: String(limit) });
   if (after) q.set("after", after);
   const res = await fetch(boardPath(board, `/users?${q}`), GET);
-  if (!res.ok) throw await failure(res);
+  if (!res.ok) throw await failureOf(res);
   const body = (await res.json()) as { users?: unknown; total?: unknown; next?: unknown };
   const users = publicUsers(body.users);
   return { users, total: typeof body.total === "number" ? body.total : users.length, next: typeof body.next === "string" && body.next !== "" ? body.next : null };
@@ -259,7 +260,7 @@ export function placementsWatchSource(board: string, maxRecords: number, first?:
     async next(b: Board | null): Promise<WatchUpdate> {
       if (!b) return snapshot();
       const res = await fetch(boardPath(board, `/placements?after=${b.seq}&limit=${maxRecords}`), GET);
-      if (!res.ok) throw await failure(res);
+      if (!res.ok) throw await failureOf(res);
       const more = res.headers.get("X-Next-After");
       const bytes = new Uint8Array(await res.arrayBuffer());
       if (more) return snapshot();

@@ -4,7 +4,8 @@
 
 import { PIXEL_HISTORY_MAX_LIMIT } from "../limits";
 import type { PublicUser } from "../protocol";
-import { boardPath, query, requestJson } from "./extras-http";
+import { boardPath } from "./api";
+import { query, requestJson } from "./extras-http";
 
 // ------------------------------------------------------------------ one pixel's history
 

@@ -5,7 +5,8 @@
 
 import { BAN_REASON_MAX_CHARS, MAX_WIPE_PIXELS, MOD_LOG_MAX_LIMIT } from "../limits";
 import type { BoardState, PublicUser } from "../protocol";
-import { boardPath, query, requestJson } from "./extras-http";
+import { boardPath } from "./api";
+import { query, requestJson } from "./extras-http";
 
 /** A board's open/frozen state (GET /api/boards/{id}). */
 export async function getBoardState(board: string): Promise<BoardState> {

@@ -10,7 +10,8 @@
 
 import { PLACEMENTS_PAGE_MAX_LIMIT } from "../limits";
 import { PIXEL_RECORD_BYTES, PIXELS_FRAME } from "../protocol";
-import { boardPath, failureOf, query, requestJson, RequestError, send } from "./extras-http";
+import { ApiError, boardPath, failureOf } from "./api";
+import { query, requestJson, send } from "./extras-http";
 
 // ------------------------------------------------------------------ where the history comes from
 
@@ -37,7 +38,7 @@ export function httpHistory(board: string): HistorySource {
     async info() {
       const b = await requestJson<{ width?: unknown; height?: unknown; seq?: unknown }>(boardPath(board, "/canvas/info"));
       const [width, height, seq] = [b.width, b.height, b.seq];
-      if (typeof width !== "number" || typeof height !== "number" || typeof seq !== "number") throw new RequestError(200, "bad_info", "the board's info was incomplete");
+      if (typeof width !== "number" || typeof height !== "number" || typeof seq !== "number") throw new ApiError(200, "bad_info", "the board's info was incomplete");
       return { width, height, seq };
     },
     // Immutable on the server, so the browser's cache may answer a second visit.
@@ -49,7 +50,7 @@ export function httpHistory(board: string): HistorySource {
       );
       const p = body.placements?.[0];
       const t = typeof p?.placedAt === "string" ? Date.parse(p.placedAt) : NaN;
-      if (p?.seq !== seq || !Number.isFinite(t)) throw new RequestError(200, "bad_history", `placement #${seq} is missing from the history`);
+      if (p?.seq !== seq || !Number.isFinite(t)) throw new ApiError(200, "bad_history", `placement #${seq} is missing from the history`);
       return t;
     },
   };
@@ -313,7 +314,7 @@ export class Replayer {
       } else {
         const bytes = await this.source.canvasAt(to);
         if (gen !== this.gen) throw new Superseded();
-        if (bytes.length !== this.pixels.length) throw new RequestError(200, "bad_snapshot", `the board at #${to} has ${bytes.length} bytes, not ${this.pixels.length}`);
+        if (bytes.length !== this.pixels.length) throw new ApiError(200, "bad_snapshot", `the board at #${to} has ${bytes.length} bytes, not ${this.pixels.length}`);
         this.stats.snapshotsFetched++;
         this.pixels.set(bytes);
         this.seq = to;
@@ -371,7 +372,7 @@ export class Replayer {
       const seq = view.getUint32(o, true);
       if (seq <= this.seq) continue;
       if (seq > to) break;
-      if (seq !== this.seq + 1) throw new RequestError(200, "bad_history", `the history skips from #${this.seq} to #${seq}`);
+      if (seq !== this.seq + 1) throw new ApiError(200, "bad_history", `the history skips from #${this.seq} to #${seq}`);
       const x = view.getUint16(o + 4, true);
       const y = view.getUint16(o + 6, true);
       const color = view.getUint8(o + 8);
@@ -384,7 +385,7 @@ export class Replayer {
       if (seq % this.keyframeEvery === 0) this.keep(seq);
     }
     this.stats.placementsApplied += this.seq - before;
-    if (this.seq === before) throw new RequestError(200, "bad_history", `the history has no placement #${before + 1}`);
+    if (this.seq === before) throw new ApiError(200, "bad_history", `the history has no placement #${before + 1}`);
   }
 
   private pageOf(seq: number): number {
@@ -403,7 +404,7 @@ export class Replayer {
     const limit = Math.min(this.pagePlacements, this.maxSeq - after);
     p = this.source.placements(after, limit).then((body) => {
       if (body.length < 1 || body[0] !== PIXELS_FRAME || (body.length - 1) % PIXEL_RECORD_BYTES !== 0) {
-        throw new RequestError(200, "bad_history", "a page of placements was not a PIXELS body");
+        throw new ApiError(200, "bad_history", "a page of placements was not a PIXELS body");
       }
       this.stats.pagesFetched++;
       return body;
