@@ -81,6 +81,14 @@ test("the timelapse plays the history, and each frame is the board at the seq it
   await expect(tl).toHaveAttribute("data-seq", String(shownSeq));
   expect(await currentSeq(app.url)).toBe(before);
 
+  // Nor does the keyboard: Enter selects the centre pixel, and Enter again would place it.
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await page.keyboard.press("Enter");
+  await page.keyboard.press("Enter");
+  await expect(page.getByTestId("toast").filter({ hasText: /looking at the past/i })).toBeVisible();
+  expect(await page.evaluate(() => (window as unknown as TesseraDebug).__tessera.pending)).toBe(0);
+  expect(await currentSeq(app.url)).toBe(before);
+
   // Dragging the past pans the view, and the past stays exactly over the board.
   const before0 = await boardBox(page);
   await page.mouse.move(400, 400);

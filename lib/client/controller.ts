@@ -23,6 +23,7 @@ import {
 import { BoardPoller } from "./board-poller";
 import { boardFromLocation, rememberBoard } from "./boards";
 import { Connection, type ConnectionEvent, type SocketLike } from "./connection";
+import { useExtras } from "./extras-store";
 import { CursorLayer, loadCursorPreference, saveCursorPreference } from "./cursor-layer";
 import {
   BOARD_STATE_POLL_MS,
@@ -710,6 +711,12 @@ let recentId = 0;
  */
 export function placeAt(x: number, y: number): void {
   const s = getState();
+  // The timelapse shows the past over the live board: a pixel placed now would land on a board the
+  // user cannot see (its layer already swallows clicks; this covers the keyboard and the place button).
+  if (useExtras.getState().timelapseOpen) {
+    toast("You are looking at the past: close the timelapse to place.", "info");
+    return;
+  }
   if (s.banned) {
     toast("You are banned: you can watch this board but not place pixels.", "error");
     return;
