@@ -123,6 +123,12 @@ describe("loadConfig errors name the variable", () => {
     expect(err.message).toContain(variable);
   });
 
+  it("reads CANVAS_CACHE_SECONDS from 0 (the default: no shared caching) to 60", () => {
+    expect(loadConfig({}).canvasCacheSeconds).toBe(0);
+    expect(loadConfig({ CANVAS_CACHE_SECONDS: "30" }).canvasCacheSeconds).toBe(30);
+    expect(configError({ CANVAS_CACHE_SECONDS: "61" }).message).toBe("CANVAS_CACHE_SECONDS must be an integer from 0 to 60, got '61'");
+  });
+
   it("quotes the bad value for integers", () => {
     expect(configError({ PORT: "abc" }).message).toBe("PORT must be an integer from 0 to 65535, got 'abc'");
   });

@@ -49,6 +49,11 @@ export interface Config {
   /** A separate port for /metrics (on METRICS_HOST, default 127.0.0.1); null = none. */
   metricsPort: number | null;
   metricsHost: string;
+  /**
+   * Seconds a shared cache (a CDN) may keep GET …/canvas and …/canvas.png (`s-maxage`); 0 = none,
+   * every request revalidated (`no-cache`). Pages replay what a cached body lacks over the socket.
+   */
+  canvasCacheSeconds: number;
 }
 
 /** Every environment variable Tessera reads (deployment manifests are checked against it). */
@@ -56,7 +61,7 @@ export const ENV_VARS = [
   "PORT", "HOST", "DATABASE_URL", "DATA_DIR", "REDIS_URL", "REDIS_SENTINELS", "REDIS_SENTINEL_NAME", "REDIS_PASSWORD", "REDIS_SENTINEL_PASSWORD",
   "CANVAS_WIDTH", "CANVAS_HEIGHT", "COOLDOWN_MS", "INSTANCE_ID", "SESSION_SECRET", "ALLOWED_ORIGINS", "LOG_LEVEL",
   "MAX_CONNECTIONS_PER_IP", "SESSIONS_PER_IP_PER_MIN", "PLACEMENTS_PER_CONNECTION_PER_S", "TRUST_PROXY",
-  "BOARDS_PER_USER_PER_DAY", "ADMIN_TOKEN", "METRICS_TOKEN", "METRICS_PORT", "METRICS_HOST",
+  "BOARDS_PER_USER_PER_DAY", "ADMIN_TOKEN", "METRICS_TOKEN", "METRICS_PORT", "METRICS_HOST", "CANVAS_CACHE_SECONDS",
 ] as const;
 
 export const DEFAULTS = {
@@ -193,5 +198,7 @@ export function loadConfig(env: Env = process.env): Config {
     metricsToken,
     metricsPort,
     metricsHost: env.METRICS_HOST || "127.0.0.1",
+    // At most a minute: a page replays what the body lacks from the replica's replay ring.
+    canvasCacheSeconds: intVar(env, "CANVAS_CACHE_SECONDS", 0, 0, 60),
   };
 }

@@ -29,8 +29,7 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const DIR = path.join(ROOT, "deploy/k8s");
 const read = (rel: string) => fs.readFileSync(path.join(ROOT, rel), "utf8");
 
-// TODO(lead): replace with the ENV_VARS export of server/config.ts once core is merged.
-/** Every environment variable Tessera reads (SPEC §2, §9, §12, §14). */
+/** Every environment variable Tessera reads (server/config.ts's own list). */
 const APP_ENV_VARS: readonly string[] = ENV_VARS;
 
 /** Paths the probes may use: the health endpoint, and one answered without database or Redis. */

@@ -72,6 +72,8 @@ describe("HTTP API", () => {
 
     const plain = await fetch(`${base}/api/canvas`, { headers: { "accept-encoding": "identity" } });
     expect(plain.headers.get("content-type")).toBe("application/octet-stream");
+    // Without CANVAS_CACHE_SECONDS every request is revalidated (a shared cache keeps nothing).
+    expect(plain.headers.get("cache-control")).toBe("no-cache");
     expect(plain.headers.get("x-canvas-width")).toBe("64");
     expect(plain.headers.get("x-canvas-height")).toBe("48");
     expect(Number(plain.headers.get("x-canvas-seq"))).toBeGreaterThanOrEqual(placed.seq);
@@ -136,6 +138,24 @@ describe("HTTP API", () => {
     const wrong = await fetch(`${base}/api/canvas`, { method: "DELETE" });
     expect(wrong.status).toBe(405);
     expect((await wrong.json()).error.code).toBe("method_not_allowed");
+  });
+});
+
+describe("CANVAS_CACHE_SECONDS", () => {
+  it("lets a shared cache keep the live board and its PNG that long, browsers revalidating", async () => {
+    const srv = await startTestServer({ env: { CANVAS_WIDTH: "16", CANVAS_HEIGHT: "16", CANVAS_CACHE_SECONDS: "5" } });
+    try {
+      for (const path of ["/api/canvas", "/api/boards/main/canvas", "/api/canvas.png", "/api/boards/main/canvas.png?scale=2"]) {
+        const res = await fetch(`${srv.url}${path}`);
+        expect(res.status, path).toBe(200);
+        expect(res.headers.get("cache-control"), path).toBe("public, max-age=0, s-maxage=5");
+        await res.arrayBuffer();
+      }
+      // The board at a seq is immutable whatever the setting.
+      expect((await fetch(`${srv.url}/api/boards/main/canvas?seq=0`)).headers.get("cache-control")).toContain("immutable");
+    } finally {
+      await srv.close();
+    }
   });
 });
 

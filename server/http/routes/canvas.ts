@@ -24,6 +24,9 @@ function paths(suffix: string, v1: string | null): string[] {
 
 export function canvasRoutes(r: ApiRouter, d: ApiDeps): void {
   const perS = d.config.placementsPerConnectionPerS;
+  // The live board's bodies: revalidated by browsers every time, kept briefly by a shared cache
+  // (a CDN in front of the replicas) when CANVAS_CACHE_SECONDS allows it.
+  const liveCache = d.config.canvasCacheSeconds > 0 ? `public, max-age=0, s-maxage=${d.config.canvasCacheSeconds}` : "no-cache";
   // PUT /api/pixel: a user placing over HTTP gets the budget of one connection, and its IP the
   // budget of IP_BUDGET_CONNECTIONS connections — the same numbers the WebSocket uses.
   const perUser = new KeyedBuckets(perS, Math.max(1, perS * PLACEMENT_BURST_SECONDS));
@@ -49,7 +52,7 @@ export function canvasRoutes(r: ApiRouter, d: ApiDeps): void {
     const room = await roomOf(row);
     const body = await d.bodies.body(room);
     const etag = `"${row.id}-${row.width}x${row.height}-${body.key}"`;
-    sendBoard(ctx, row, body.seq, etag, body.raw, body.gz);
+    sendBoard(ctx, row, body.seq, etag, body.raw, body.gz, liveCache);
   });
 
   /** The board after seq N (SPEC §13): immutable, so cacheable for good. */
@@ -79,7 +82,7 @@ export function canvasRoutes(r: ApiRouter, d: ApiDeps): void {
     const headers: Record<string, string> = {
       "Content-Type": "image/png",
       "Content-Disposition": `inline; filename="tessera-${row.id}-${body.seq}${scale > 1 ? `@${scale}x` : ""}.png"`,
-      "Cache-Control": "no-cache",
+      "Cache-Control": liveCache,
       "X-Canvas-Seq": String(body.seq),
       ETag: etag,
     };
@@ -181,7 +184,7 @@ function index(raw: string | null, size: number): number | null {
 }
 
 /** Send board bytes with their headers (SPEC §3), gzip when accepted, 304 on a matching ETag. */
-function sendBoard(ctx: Ctx, row: BoardRow, seq: number, etag: string, raw: Buffer, gz: Buffer | null, cache = "no-cache"): void {
+function sendBoard(ctx: Ctx, row: BoardRow, seq: number, etag: string, raw: Buffer, gz: Buffer | null, cache: string): void {
   const headers: Record<string, string> = {
     "Content-Type": "application/octet-stream",
     "X-Canvas-Width": String(row.width),
