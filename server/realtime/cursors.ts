@@ -169,8 +169,11 @@ export class Cursors {
       b.outgoing.clear();
     }
     let more = false;
+    // The cursor ids in order, made once per tick for every viewer that compares them all.
+    let ids: string[] | null = null;
+    const allIds = () => (ids ??= [...b.positions.keys()]);
     for (const [member, v] of b.viewers) {
-      if (this.sendTo(member, v, b)) more = true;
+      if (this.sendTo(member, v, b, allIds)) more = true;
     }
     b.changed.clear();
     if (more || b.positions.size > 0 || b.outgoing.size > 0) this.schedule(id, b);
@@ -178,7 +181,7 @@ export class Cursors {
   }
 
   /** Send one viewer what changed in its view; true when more is left for the next tick. */
-  private sendTo(member: CursorMember, v: Viewer, b: BoardCursors): boolean {
+  private sendTo(member: CursorMember, v: Viewer, b: BoardCursors, allIds: () => readonly string[]): boolean {
     const own = member.user.id;
     const entries: string[] = [];
     const gone: string[] = [];
@@ -201,7 +204,7 @@ export class Cursors {
       }
     };
     if (v.full) {
-      const ids = [...b.positions.keys()];
+      const ids = allIds();
       const start = v.resume === null ? 0 : Math.max(0, ids.indexOf(v.resume));
       v.resume = null;
       for (let i = 0; i < ids.length; i++) consider(ids[(start + i) % ids.length]);
