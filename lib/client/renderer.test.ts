@@ -1,27 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Board } from "../canvas";
+import { fakeCanvas, stubAnimationFrames } from "../../test/fake-canvas";
 import { PALETTE, paletteRgba } from "../palette";
 import { BoardRenderer, type PixelSource } from "./renderer";
-
-/** Just enough of a 2D context: ImageData buffers and a log of putImageData calls. */
-function fakeCanvas(width: number, height: number) {
-  const puts: number[][] = [];
-  const ctx = {
-    createImageData: (w: number, h: number) => ({ width: w, height: h, data: new Uint8ClampedArray(w * h * 4) }),
-    putImageData: (_img: unknown, _dx: number, _dy: number, ...dirty: number[]) => puts.push(dirty),
-  };
-  const canvas = { width, height, getContext: () => ctx } as unknown as HTMLCanvasElement;
-  return { canvas, puts };
-}
 
 const rgba = paletteRgba(PALETTE);
 
 describe("BoardRenderer", () => {
-  let frames: Array<() => void>;
+  let runFrame: () => void;
+  let pendingFrames: () => number;
   beforeEach(() => {
-    frames = [];
-    vi.stubGlobal("requestAnimationFrame", (cb: () => void) => frames.push(cb));
-    vi.stubGlobal("cancelAnimationFrame", () => {});
+    ({ runFrame, pendingFrames } = stubAnimationFrames());
   });
   afterEach(() => vi.unstubAllGlobals());
 
@@ -40,7 +29,6 @@ describe("BoardRenderer", () => {
     const r = new BoardRenderer(source, PALETTE);
     const c = fakeCanvas(W, H);
     r.attach(c.canvas);
-    const runFrame = () => frames.splice(0).forEach((f) => f());
     const words = () => new Uint32Array((r as unknown as { image: ImageData }).image.data.buffer);
     return { board, overrides, r, c, runFrame, words };
   }
@@ -59,7 +47,7 @@ describe("BoardRenderer", () => {
     t.r.invalidate(1);
     t.board.apply(2, 3, 2, 9);
     t.r.invalidate(2 * W + 3);
-    expect(frames).toHaveLength(1); // many changes, one frame
+    expect(pendingFrames()).toBe(1); // many changes, one frame
     t.runFrame();
     expect(t.c.puts.slice(1)).toEqual([
       [1, 0, 1, 1],

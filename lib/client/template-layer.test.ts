@@ -1,31 +1,18 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Board } from "../canvas";
+import { fakeCanvas, stubAnimationFrames } from "../../test/fake-canvas";
 import { PALETTE, paletteRgba } from "../palette";
 import { TemplateLayer } from "./template-layer";
-
-/** Just enough of a 2D context: ImageData buffers and a log of putImageData calls. */
-function fakeCanvas(width: number, height: number) {
-  const puts: number[][] = [];
-  const ctx = {
-    createImageData: (w: number, h: number) => ({ width: w, height: h, data: new Uint8ClampedArray(w * h * 4) }),
-    putImageData: (_img: unknown, _dx: number, _dy: number, ...dirty: number[]) => puts.push(dirty),
-  };
-  const canvas = { width, height, getContext: () => ctx } as unknown as HTMLCanvasElement;
-  return { canvas, puts };
-}
 
 const rgba = paletteRgba(PALETTE);
 
 describe("TemplateLayer", () => {
-  let frames: Array<() => void>;
+  let runFrame: () => void;
   beforeEach(() => {
-    frames = [];
-    vi.stubGlobal("requestAnimationFrame", (cb: () => void) => frames.push(cb));
-    vi.stubGlobal("cancelAnimationFrame", () => {});
+    runFrame = stubAnimationFrames().runFrame;
   });
   afterEach(() => vi.unstubAllGlobals());
 
-  const runFrame = () => frames.splice(0).forEach((f) => f());
 
   /** A 3×2 template at board (2, 1) on an 8×4 board: colours 7 7 7 / 18 -1 18. */
   function setup(mismatchOnly: boolean) {
