@@ -305,9 +305,10 @@ describe("ClusterPresence", () => {
 
       await waitWindow(a.presence, "main", windowOf([ann, bob], 2), "only real users on a");
       await waitWindow(b.presence, "main", windowOf([ann, bob], 2), "only real users on b");
-      // The garbage the window met was removed from Redis; total counts real users only.
+      // The garbage the windows met was removed from Redis (by whichever replica read it first);
+      // total counts real users only.
       expect(await pub.zRange(k.lex, "-", "+", { BY: "LEX" })).toEqual([sortKey(ann), sortKey(bob)]);
-      expect(a.presence.garbage.members).toBeGreaterThan(0);
+      expect(a.presence.garbage.members + b.presence.garbage.members).toBeGreaterThan(0);
       // boards:active forgets the garbage at the next window read.
       const active = [
         { board: "art", activeUsers: 7 },
