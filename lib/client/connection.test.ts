@@ -170,17 +170,18 @@ describe("Connection start-up", () => {
   });
 });
 
-describe("placing", () => {
-  async function live() {
-    const t = setup();
-    t.conn.start();
-    t.loads[0].resolve(t.snapshot(5));
-    await flush();
-    t.last().open();
-    t.last().text(welcome(5));
-    return t;
-  }
+/** A started connection with its board loaded and its socket welcomed at seq 5. */
+async function live() {
+  const t = setup();
+  t.conn.start();
+  t.loads[0].resolve(t.snapshot(5));
+  await flush();
+  t.last().open();
+  t.last().text(welcome(5));
+  return t;
+}
 
+describe("placing", () => {
   it("draws optimistically, settles on ack and starts the cooldown", async () => {
     const t = await live();
     const r = t.conn.place(3, 1, 7);
@@ -469,16 +470,6 @@ describe("probing the server while disconnected", () => {
 });
 
 describe("protocol 2: people, cursors and per-user events", () => {
-  async function live() {
-    const t = setup();
-    t.conn.start();
-    t.loads[0].resolve(t.snapshot(5));
-    await flush();
-    t.last().open();
-    t.last().text(welcome(5));
-    return t;
-  }
-
   it("passes user_list on with ids and the total", async () => {
     const t = await live();
     t.last().text({ type: "user_list", users: [{ id: "u1", name: "alice" }, { id: "u2", name: "alice" }, { name: "no id" }], total: 250, timestamp: Date.now() });

@@ -1,18 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { prng as rng } from "../../test/prng";
 import { encodePixels, type PixelRecord } from "../protocol";
 import { type HistorySource, playbackRate, Replayer, sampleSeqs, Superseded, TimeMap, TIMELAPSE_BASE_PLAY_MS } from "./timelapse";
-
-/** A seeded generator (mulberry32), so a failing case can be replayed from its printed seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A board's history held in memory, answering as the HTTP API does (dense seqs from 1). */
 class MemoryHistory implements HistorySource {
